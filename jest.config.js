@@ -1,0 +1,31 @@
+/**
+ * Two projects: unit specs next to the code (mocks allowed) and e2e/fault
+ * specs in test/ that talk to real redis-server and PostgreSQL processes the
+ * harness starts on free loopback ports (see test/support/).
+ */
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+
+module.exports = {
+  testTimeout: 60_000,
+  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts', '!src/main.ts'],
+  coverageDirectory: 'coverage',
+  coverageReporters: ['text-summary', 'lcov'],
+  coverageThreshold: { global: { lines: 85 } },
+  projects: [
+    {
+      displayName: 'unit',
+      rootDir: '.',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+    {
+      displayName: 'e2e',
+      rootDir: '.',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      slowTestThreshold: 30,
+    },
+  ],
+};
