@@ -1,0 +1,43 @@
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { appConfig, AppConfig } from './config/configuration';
+
+export interface CreatedApp {
+  app: NestFastifyApplication;
+  listen(): Promise<string>;
+}
+
+/**
+ * Builds the application exactly as production runs it (used by main.ts and
+ * by in-process e2e tests through `module`).
+ */
+export async function createApp(module: Parameters<typeof NestFactory.create>[0] = AppModule): Promise<CreatedApp> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: Number(process.env.BODY_LIMIT_BYTES) || 1024 * 1024,
+    // Idle keep-alive sockets are closed when the server closes; busy ones finish first.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  // Nest runs our shutdown sequence on these signals, once (a second signal is ignored),
+  // then exits 0 with process.exit so async log transports flush.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  const config = app.get<AppConfig>(appConfig.KEY);
+  return {
+    app,
+    listen: async () => {
+      await app.listen(config.port, config.host);
+      const url = await app.getUrl();
+      new NestLogger('Bootstrap').log(`listening on ${config.host}:${config.port} (${config.nodeEnv}, v${config.version})`);
+      return url;
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { registerAs } from '@nestjs/config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EnvironmentVariables, validateEnvironment } from './environment';
+
+/**
+ * Typed configuration sections. Each is derived from the validated
+ * environment (validation itself runs once in ConfigModule and, before Nest
+ * starts, in main.ts so that a bad variable exits with a one-line message).
+ */
+const env = (): EnvironmentVariables => validateEnvironment(process.env);
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export const appConfig = registerAs('app', () => {
+  const e = env();
+  return {
+    nodeEnv: e.NODE_ENV,
+    production: e.NODE_ENV === 'production',
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    version: process.env.npm_package_version ?? packageVersion(),
+  };
+});
+
+export interface PostgresConnection {
+  host: string;
+  port: number;
+  username: string;
+  password?: string;
+  database: string;
+  ssl: boolean;
+}
+
+/** DATABASE_URL wins over DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_NAME. */
+export function resolvePostgres(e: EnvironmentVariables): PostgresConnection {
+  if (e.DATABASE_URL) {
+    const url = new URL(e.DATABASE_URL);
+    return {
+      host: url.hostname,
+      port: url.port ? Number(url.port) : 5432,
+      username: decodeURIComponent(url.username) || e.DB_USER,
+      password: url.password ? decodeURIComponent(url.password) : e.DB_PASSWORD,
+      database: decodeURIComponent(url.pathname.replace(/^\//, '')) || e.DB_NAME,
+      ssl: ['require', 'verify-ca', 'verify-full'].includes(url.searchParams.get('sslmode') ?? ''),
+    };
+  }
+  return {
+    host: e.DB_HOST,
+    port: e.DB_PORT,
+    username: e.DB_USER,
+    password: e.DB_PASSWORD,
+    database: e.DB_NAME,
+    ssl: false,
+  };
+}
+
+export const databaseConfig = registerAs('database', () => {
+  const e = env();
+  return {
+    connection: resolvePostgres(e),
+    poolSize: e.DB_POOL_SIZE,
+    connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    migrationsRun: e.DB_MIGRATIONS_RUN,
+  };
+});
+
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db: number;
+  tls: boolean;
+}
+
+/** Logical databases that get their own named client when configured (seed 004). */
+export const NAMED_REDIS_DBS = {
+  cache: 'REDIS__CACHE_DB',
+  session: 'REDIS__SESSION_DB',
+  pubsub: 'REDIS__PUBSUB_DB',
+} as const;
+export type NamedRedisClient = keyof typeof NAMED_REDIS_DBS;
+
+/**
+ * Precedence: REDIS_URL (host, port, credentials and db all from the URL),
+ * then REDIS_PRIMARY_ENDPOINT (host:port), then REDIS__HOST/REDIS__PORT.
+ * REDIS__PASSWORD, REDIS__USERNAME and REDIS__DB fill what the URL leaves out.
+ */
+export function resolveRedis(e: EnvironmentVariables): RedisEndpoint {
+  const base = { username: e.REDIS__USERNAME, password: e.REDIS__PASSWORD, db: e.REDIS__DB, tls: false };
+  if (e.REDIS_URL) {
+    const url = new URL(e.REDIS_URL);
+    const db = url.pathname.replace(/^\//, '');
+    return {
+      host: url.hostname,
+      port: url.port ? Number(url.port) : 6379,
+      username: url.username ? decodeURIComponent(url.username) : base.username,
+      password: url.password ? decodeURIComponent(url.password) : base.password,
+      db: /^\d+$/.test(db) ? Number(db) : base.db,
+      tls: url.protocol === 'rediss:',
+    };
+  }
+  if (e.REDIS_PRIMARY_ENDPOINT) {
+    const [host, port] = e.REDIS_PRIMARY_ENDPOINT.split(':');
+    return { ...base, host, port: Number(port) };
+  }
+  return { ...base, host: e.REDIS__HOST, port: e.REDIS__PORT };
+}
+
+export const redisConfig = registerAs('redis', () => {
+  const e = env();
+  const named: Partial<Record<NamedRedisClient, number>> = {};
+  for (const [name, variable] of Object.entries(NAMED_REDIS_DBS) as [NamedRedisClient, keyof EnvironmentVariables][]) {
+    const db = e[variable];
+    if (typeof db === 'number') named[name] = db;
+  }
+  return {
+    endpoint: resolveRedis(e),
+    named,
+    connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    maxConnections: e.REDIS__MAX_CONNECTIONS,
+  };
+});
+
+export const healthConfig = registerAs('health', () => {
+  const e = env();
+  return {
+    checkTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
+    intervalMs: e.HEALTH_INTERVAL_MS,
+    failureIntervalMs: e.HEALTH_FAILURE_INTERVAL_MS,
+    readinessBudgetMs: e.HEALTH_READINESS_BUDGET_MS,
+    detailsIntervalMs: e.HEALTH_DETAILS_INTERVAL_MS,
+    detailsToken: e.HEALTH_DETAILS_TOKEN,
+    optionalChecks: e.HEALTH_OPTIONAL_CHECKS,
+  };
+});
+
+export const shutdownConfig = registerAs('shutdown', () => {
+  const e = env();
+  return {
+    drainMs: e.SHUTDOWN_DRAIN_MS,
+    timeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    clientCloseMs: e.SHUTDOWN_CLIENT_CLOSE_MS,
+  };
+});
+
+export const jobsConfig = registerAs('jobs', () => {
+  const e = env();
+  return { retentionSeconds: e.JOBS_RETENTION_SECONDS, keyPrefix: e.JOBS_KEY_PREFIX };
+});
+
+export type AppConfig = ReturnType<typeof appConfig>;
+export type DatabaseConfig = ReturnType<typeof databaseConfig>;
+export type RedisConfig = ReturnType<typeof redisConfig>;
+export type HealthConfig = ReturnType<typeof healthConfig>;
+export type ShutdownConfig = ReturnType<typeof shutdownConfig>;
+export type JobsConfig = ReturnType<typeof jobsConfig>;

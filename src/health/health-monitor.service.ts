@@ -1,0 +1,220 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { HealthIndicatorResult } from '@nestjs/terminus';
+import { classifyError, describeError, FailureClass, redact } from '../common/redact';
+import { withTimeout } from '../common/with-timeout';
+import { healthConfig, HealthConfig } from '../config/configuration';
+import { CHECK_NAME_PATTERN, HEALTH_CONTRIBUTORS, HEALTH_MESSAGES, RESERVED_CHECK_NAMES } from './health.constants';
+import type { HealthCheckDefinition, HealthContributor } from './health-check.interface';
+import { CheckStatus, CheckView, HealthSnapshot } from './health-snapshot';
+
+const PUBLIC_REASONS: ReadonlySet<string> = new Set<FailureClass>([
+  'timeout',
+  'connection refused',
+  'connection reset',
+  'authentication failed',
+  'not resolvable',
+  'not connected',
+  'error',
+]);
+
+/** What one completed run of a check left behind. Replaced, never mutated. */
+interface CheckRecord {
+  readonly status: CheckStatus;
+  readonly message?: string;
+  readonly reason?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly responseTimeMs: number;
+  readonly checkedAtMs: number;
+  readonly sinceMs: number;
+}
+
+interface MonitoredCheck {
+  readonly definition: HealthCheckDefinition;
+  readonly required: boolean;
+  readonly timeoutMs: number;
+  record?: CheckRecord;
+  everUp: boolean;
+  details?: Readonly<Record<string, unknown>>;
+  detailsAtMs: number;
+  timer?: NodeJS.Timeout;
+  /** The current run, including the wait for the client call to settle. */
+  running?: Promise<void>;
+}
+
+/**
+ * Runs every registered check on its own interval, with its own deadline and
+ * never two at once for one check, and keeps the results as a read-only
+ * snapshot. Probe requests read the snapshot; only this class talks to
+ * dependencies on their behalf.
+ */
+@Injectable()
+export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(HealthMonitor.name);
+  private readonly checks = new Map<string, MonitoredCheck>();
+  private readonly staleAfterMs: number;
+  private stopped = false;
+
+  constructor(
+    @Inject(HEALTH_CONTRIBUTORS) contributors: HealthContributor[],
+    @Inject(healthConfig.KEY) private readonly config: HealthConfig,
+  ) {
+    // A check that has not completed for longer than this counts as down
+    // ("stale"): long enough to cover one slow interval plus a timed-out run.
+    this.staleAfterMs =
+      Math.max(config.intervalMs, config.failureIntervalMs) + config.checkTimeoutMs + config.readinessBudgetMs;
+    for (const contributor of contributors) {
+      for (const definition of contributor.healthChecks()) this.register(definition);
+    }
+  }
+
+  private register(definition: HealthCheckDefinition): void {
+    const { name } = definition;
+    if (!CHECK_NAME_PATTERN.test(name) || RESERVED_CHECK_NAMES.includes(name)) {
+      throw new Error(`health check name '${name}' must match ${CHECK_NAME_PATTERN} and not be reserved`);
+    }
+    if (this.checks.has(name)) throw new Error(`health check '${name}' is registered twice`);
+    const optional = this.config.optionalChecks.includes(name);
+    this.checks.set(name, {
+      definition,
+      required: optional ? false : definition.required ?? true,
+      timeoutMs: Math.min(definition.timeoutMs ?? this.config.checkTimeoutMs, this.config.readinessBudgetMs),
+      everUp: false,
+      detailsAtMs: 0,
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    for (const check of this.checks.values()) this.schedule(check, 0);
+  }
+
+  /** Stops scheduling and waits for runs in flight (each bounded by its deadline). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    for (const check of this.checks.values()) clearTimeout(check.timer);
+    await Promise.all([...this.checks.values()].map((c) => c.running));
+  }
+
+  /** Registered check names, in registration order. */
+  names(): string[] {
+    return [...this.checks.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.checks.has(name);
+  }
+
+  /** The current state of every check, as seen now (stale entries count as down). */
+  snapshot(now = Date.now()): HealthSnapshot {
+    const views: CheckView[] = [];
+    for (const [name, check] of this.checks) views.push(this.view(name, check, now));
+    return { takenAtMs: now, checks: views };
+  }
+
+  private view(name: string, check: MonitoredCheck, now: number): CheckView {
+    const base = { name, required: check.required, everUp: check.everUp, details: check.details };
+    const record = check.record;
+    if (!record) {
+      return { ...base, status: 'down', message: HEALTH_MESSAGES.pending, responseTimeMs: null, sinceMs: null, checkedAtMs: null };
+    }
+    const stale = now - record.checkedAtMs > this.staleAfterMs;
+    return {
+      ...base,
+      status: stale ? 'down' : record.status,
+      message: stale ? HEALTH_MESSAGES.stale : record.message,
+      reason: stale ? `no result for ${now - record.checkedAtMs} ms` : record.reason,
+      data: record.data,
+      responseTimeMs: record.responseTimeMs,
+      sinceMs: stale && record.status === 'up' ? record.checkedAtMs + this.staleAfterMs : record.sinceMs,
+      checkedAtMs: record.checkedAtMs,
+    };
+  }
+
+  private schedule(check: MonitoredCheck, delayMs: number): void {
+    if (this.stopped) return;
+    check.timer = setTimeout(() => {
+      check.running = this.run(check).finally(() => {
+        check.running = undefined;
+        const up = check.record?.status === 'up';
+        this.schedule(check, up ? this.config.intervalMs : this.config.failureIntervalMs);
+      });
+    }, delayMs);
+    check.timer.unref();
+  }
+
+  private async run(check: MonitoredCheck): Promise<void> {
+    const { definition, timeoutMs } = check;
+    const started = performance.now();
+    const work = Promise.resolve().then(() => definition.check(definition.name));
+    let outcome: Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'>;
+    try {
+      outcome = this.interpret(definition.name, await withTimeout(work, timeoutMs, `health check ${definition.name}`));
+    } catch (error) {
+      outcome = { status: 'down', message: classifyError(error), reason: describeError(error) };
+    }
+    this.record(check, outcome, Math.round((performance.now() - started) * 100) / 100);
+    // The next run waits for this call to settle, so a hung dependency holds
+    // at most one probe call per check (the client's own timeout ends it).
+    // If it never settles, the snapshot turns stale and reads as down.
+    await work.catch(() => undefined);
+    if (!this.stopped && check.record?.status === 'up') await this.refreshDetails(check);
+  }
+
+  private interpret(name: string, result: HealthIndicatorResult): Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'> {
+    const entry = result[name];
+    if (!entry) return { status: 'down', message: 'error', reason: `indicator returned no entry for '${name}'` };
+    const { status, message, reason, ...data } = entry as Record<string, unknown>;
+    if (status === 'up') return { status: 'up', data };
+    const text = typeof message === 'string' ? message : 'error';
+    return {
+      status: 'down',
+      message: PUBLIC_REASONS.has(text) ? text : classifyError(new Error(text)),
+      reason: redact(typeof reason === 'string' ? reason : text),
+      data,
+    };
+  }
+
+  private record(check: MonitoredCheck, outcome: Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'>, responseTimeMs: number): void {
+    const now = Date.now();
+    const previous = check.record;
+    const changed = !previous || previous.status !== outcome.status || previous.message !== outcome.message;
+    check.record = Object.freeze({
+      ...outcome,
+      responseTimeMs,
+      checkedAtMs: now,
+      sinceMs: changed || !previous ? now : previous.sinceMs,
+    });
+    if (outcome.status === 'up') check.everUp = true;
+    if (changed) this.logChange(check.definition.name, previous?.status ?? 'pending', check.record);
+  }
+
+  private logChange(name: string, from: string, record: CheckRecord): void {
+    if (record.status === 'up') {
+      this.logger.log({ check: name, from, to: 'up', responseTimeMs: record.responseTimeMs }, `health check ${name}: ${from} -> up`);
+    } else {
+      this.logger.warn(
+        { check: name, from, to: 'down', message: record.message, reason: record.reason },
+        `health check ${name}: ${from} -> down (${record.message}: ${record.reason ?? ''})`,
+      );
+    }
+  }
+
+  private async refreshDetails(check: MonitoredCheck): Promise<void> {
+    const { definition } = check;
+    if (!definition.details || Date.now() - check.detailsAtMs < this.config.detailsIntervalMs) return;
+    check.detailsAtMs = Date.now();
+    const work = Promise.resolve().then(() => definition.details?.());
+    try {
+      const details = await withTimeout(work, check.timeoutMs, `health details ${definition.name}`);
+      check.details = details ? Object.freeze({ ...details }) : undefined;
+    } catch (error) {
+      this.logger.debug(`health details ${definition.name} failed: ${describeError(error)}`);
+    }
+    await work.catch(() => undefined);
+  }
+}

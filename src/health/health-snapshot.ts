@@ -1,0 +1,27 @@
+export type CheckStatus = 'up' | 'down';
+
+/** One check as seen at `HealthSnapshot.takenAtMs`. Read-only for everyone but the monitor. */
+export interface CheckView {
+  readonly name: string;
+  readonly required: boolean;
+  readonly status: CheckStatus;
+  /** Classified reason when down (`timeout`, `connection refused`, `stale`, …): safe for anyone. */
+  readonly message?: string;
+  /** Redacted raw reason: authorized callers only. */
+  readonly reason?: string;
+  /** Data the indicator attached to up()/down(): authorized callers only. */
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** Facts from the indicator's details(): authorized callers only. */
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly responseTimeMs: number | null;
+  /** When the check entered its current state. */
+  readonly sinceMs: number | null;
+  readonly checkedAtMs: number | null;
+  /** Whether the check has been up at least once since boot (gates /health/startup). */
+  readonly everUp: boolean;
+}
+
+export interface HealthSnapshot {
+  readonly takenAtMs: number;
+  readonly checks: readonly CheckView[];
+}

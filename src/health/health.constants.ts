@@ -1,0 +1,16 @@
+/** Injection token: the contributor instances given to HealthModule.forRoot. */
+export const HEALTH_CONTRIBUTORS = Symbol('HEALTH_CONTRIBUTORS');
+
+/** Names a check may have: they become URL path segments. */
+export const CHECK_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+
+/** Names taken by HealthController's own routes. */
+export const RESERVED_CHECK_NAMES = ['live', 'ready', 'startup'];
+
+export const HEALTH_MESSAGES = {
+  unknownCheck: (name: string) => `unknown health check '${name}'`,
+  unknownExclude: (names: string[]) => `unknown health check in exclude: ${names.join(', ')}`,
+  stale: 'stale',
+  pending: 'pending',
+  timeout: 'timeout',
+} as const;

@@ -1,0 +1,119 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Header,
+  Headers,
+  NotFoundException,
+  Param,
+  Query,
+  Res,
+} from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { Inject } from '@nestjs/common';
+import { appConfig, AppConfig } from '../config/configuration';
+import { ShutdownGate } from '../lifecycle/shutdown-gate';
+import { HEALTH_MESSAGES } from './health.constants';
+import { HealthDetailsAuth } from './health-details.auth';
+import { HealthMonitor } from './health-monitor.service';
+import { aggregate, HealthAnswer, HealthBody, startup } from './health.views';
+
+export interface LivenessBody {
+  status: 'ok';
+  timestamp: string;
+  version: string;
+  uptime_seconds: number;
+}
+
+/**
+ * Probe endpoints. Every answer is built from the monitor's snapshot and the
+ * shutdown gate: no handler here waits on PostgreSQL or Redis.
+ */
+@Controller('health')
+export class HealthController {
+  private readonly startedAtMs = Date.now();
+
+  constructor(
+    private readonly monitor: HealthMonitor,
+    private readonly auth: HealthDetailsAuth,
+    private readonly gate: ShutdownGate,
+    @Inject(appConfig.KEY) private readonly app: AppConfig,
+  ) {}
+
+  /** Liveness: the process can serve. Checks no dependency; stays 200 while draining. */
+  @Get(['', 'live'])
+  @Header('Cache-Control', 'no-store')
+  live(): LivenessBody {
+    const now = Date.now();
+    return {
+      status: 'ok',
+      timestamp: new Date(now).toISOString(),
+      version: this.app.version,
+      uptime_seconds: Math.floor((now - this.startedAtMs) / 1000),
+    };
+  }
+
+  /** Readiness: 200 when every required check is up; `?exclude=a,b` leaves checks out. */
+  @Get('ready')
+  @Header('Cache-Control', 'no-store')
+  ready(
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('authorization') authorization?: string,
+    @Query('exclude') exclude?: string | string[],
+  ): HealthBody {
+    const excluded = this.parseExclude(exclude);
+    const checks = this.monitor.snapshot().checks.filter((c) => !excluded.has(c.name));
+    return this.send(reply, aggregate(checks, this.auth.isAuthorized(authorization), this.gate.shuttingDown));
+  }
+
+  /** One readiness check by name. */
+  @Get('ready/:check')
+  @Header('Cache-Control', 'no-store')
+  readyOne(
+    @Param('check') name: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('authorization') authorization?: string,
+  ): HealthBody {
+    return this.one(name, reply, authorization);
+  }
+
+  /** Startup: 503 until boot finished and every required check was up once. */
+  @Get('startup')
+  @Header('Cache-Control', 'no-store')
+  startup(@Res({ passthrough: true }) reply: FastifyReply, @Headers('authorization') authorization?: string): HealthBody {
+    return this.send(reply, startup(this.monitor.snapshot(), this.auth.isAuthorized(authorization), this.gate.shuttingDown));
+  }
+
+  /** One dependency (`/health/db`, `/health/redis`, `/health/redis-cache`, …). */
+  @Get(':check')
+  @Header('Cache-Control', 'no-store')
+  dependency(
+    @Param('check') name: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('authorization') authorization?: string,
+  ): HealthBody {
+    return this.one(name, reply, authorization);
+  }
+
+  private one(name: string, reply: FastifyReply, authorization?: string): HealthBody {
+    const check = this.monitor.snapshot().checks.find((c) => c.name === name);
+    if (!check) throw new NotFoundException(HEALTH_MESSAGES.unknownCheck(name));
+    return this.send(reply, aggregate([check], this.auth.isAuthorized(authorization), this.gate.shuttingDown));
+  }
+
+  private parseExclude(exclude?: string | string[]): Set<string> {
+    if (exclude === undefined) return new Set();
+    const names = (Array.isArray(exclude) ? exclude : [exclude])
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean);
+    const unknown = names.filter((n) => !this.monitor.has(n));
+    if (unknown.length > 0) throw new BadRequestException(HEALTH_MESSAGES.unknownExclude(unknown));
+    return new Set(names);
+  }
+
+  private send(reply: FastifyReply, answer: HealthAnswer): HealthBody {
+    reply.status(answer.httpStatus);
+    return answer.body;
+  }
+}

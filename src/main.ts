@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { ConfigValidationError, validateEnvironment } from './config/environment';
+
+/**
+ * Boot: validate the environment before Nest starts (a bad variable exits 1
+ * with one line per variable, never its value), then build the app on
+ * Fastify, enable shutdown hooks and listen.
+ */
+async function bootstrap(): Promise<void> {
+  try {
+    validateEnvironment(process.env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      process.stderr.write(`configuration error: the service cannot start\n${error.lines.map((l) => `  ${l}`).join('\n')}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  // Imported after validation so that no module reads an invalid environment.
+  const { createApp } = await import('./app.factory');
+  const { installProcessHandlers } = await import('./lifecycle/process-handlers');
+  const { Logger } = await import('@nestjs/common');
+  const { listen } = await createApp();
+  installProcessHandlers(new Logger('Process'));
+  await listen();
+}
+
+bootstrap().catch((error: unknown) => {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  process.stderr.write(`boot failed: ${message.split('\n')[0]}\n`);
+  process.exit(1);
+});

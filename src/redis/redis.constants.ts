@@ -1,0 +1,15 @@
+import type { NamedRedisClient } from '../config/configuration';
+
+/** The default client's name (nestjs-redis' namespace `default`). */
+export const DEFAULT_REDIS_CLIENT = 'default';
+
+export type RedisClientName = typeof DEFAULT_REDIS_CLIENT | NamedRedisClient;
+
+export const REDIS_CLIENT_NAMES: readonly RedisClientName[] = [DEFAULT_REDIS_CLIENT, 'cache', 'session', 'pubsub'];
+
+/** Injection token of one client; use `@InjectRedis(name)` rather than spelling it. */
+export const getRedisToken = (name: RedisClientName = DEFAULT_REDIS_CLIENT): string => `app:redis:${name}`;
+
+/** Health check name of a client: `redis` for the default one, `redis-<name>` otherwise. */
+export const redisCheckName = (name: RedisClientName): string =>
+  name === DEFAULT_REDIS_CLIENT ? 'redis' : `redis-${name}`;

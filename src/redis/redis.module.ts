@@ -1,0 +1,33 @@
+import { TerminusModule } from '@nestjs/terminus';
+import { RedisModule as NestRedisModule } from '@liaoliaots/nestjs-redis';
+import { Module } from '@nestjs/common';
+import { redisConfig, RedisConfig } from '../config/configuration';
+import { buildRedisModuleOptions } from './redis-options';
+import { getRedisToken, REDIS_CLIENT_NAMES } from './redis.constants';
+import { RedisConnections } from './redis-connections.service';
+import { RedisHealthIndicator } from './redis.health';
+
+/** One provider per client name; a named client that config does not enable is `null`. */
+const clientProviders = REDIS_CLIENT_NAMES.map((name) => ({
+  provide: getRedisToken(name),
+  useFactory: (connections: RedisConnections) => (connections.names().includes(name) ? connections.client(name) : null),
+  inject: [RedisConnections],
+}));
+
+/**
+ * The single owner of every Redis client (built by @liaoliaots/nestjs-redis
+ * on ioredis). Exports the clients (via `@InjectRedis(name)`) and the Redis
+ * health indicator.
+ */
+@Module({
+  imports: [
+    TerminusModule,
+    NestRedisModule.forRootAsync({
+      inject: [redisConfig.KEY],
+      useFactory: (...args: unknown[]) => buildRedisModuleOptions(args[0] as RedisConfig),
+    }),
+  ],
+  providers: [RedisConnections, RedisHealthIndicator, ...clientProviders],
+  exports: [RedisHealthIndicator, RedisConnections, ...clientProviders.map((p) => p.provide)],
+})
+export class RedisModule {}
