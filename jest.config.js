@@ -3,7 +3,8 @@
  * specs in test/ that talk to real redis-server and PostgreSQL processes the
  * harness starts on free loopback ports (see test/support/).
  */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+// Transpile only (fast); `npm run typecheck` runs the type checker over src, test and bench.
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.spec.json' }];
 
 module.exports = {
   testTimeout: 60_000,
@@ -17,6 +18,7 @@ module.exports = {
       rootDir: '.',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      setupFiles: ['<rootDir>/test/support/unit-setup.ts'],
       transform: { '^.+\\.ts$': tsJest },
     },
     {

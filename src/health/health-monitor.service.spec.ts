@@ -1,0 +1,142 @@
+import { HealthIndicatorResult } from '@nestjs/terminus';
+import type { HealthConfig } from '../config/configuration';
+import type { HealthCheckDefinition } from './health-check.interface';
+import { HealthMonitor } from './health-monitor.service';
+
+const config: HealthConfig = {
+  checkTimeoutMs: 100,
+  intervalMs: 1000,
+  failureIntervalMs: 500,
+  readinessBudgetMs: 800,
+  detailsIntervalMs: 30_000,
+  detailsToken: undefined,
+  optionalChecks: [],
+};
+
+const up = (key: string): HealthIndicatorResult => ({ [key]: { status: 'up' } });
+const down = (key: string, message: string): HealthIndicatorResult => ({ [key]: { status: 'down', message, reason: 'secret redis://:pw@h' } });
+
+function monitorWith(checks: HealthCheckDefinition[], overrides: Partial<HealthConfig> = {}): HealthMonitor {
+  return new HealthMonitor([{ healthChecks: () => checks }], { ...config, ...overrides });
+}
+
+/** Lets the monitor's promise chains run between fake-timer steps. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+describe('HealthMonitor', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('reports a check as pending until its first run completes', () => {
+    const monitor = monitorWith([{ name: 'db', check: async (k) => up(k) }]);
+    expect(monitor.snapshot().checks[0]).toMatchObject({ name: 'db', status: 'down', message: 'pending', everUp: false });
+  });
+
+  it('records up after the first run and remembers it was up once', async () => {
+    const monitor = monitorWith([{ name: 'db', check: async (k) => up(k) }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'up', everUp: true, message: undefined });
+  });
+
+  it('reports a hung check as down with message timeout after its deadline', async () => {
+    const monitor = monitorWith([{ name: 'redis', check: () => new Promise(() => undefined) }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(100);
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'down', message: 'timeout' });
+  });
+
+  it('never runs one check twice at once, however long the call hangs', async () => {
+    let calls = 0;
+    const monitor = monitorWith([{ name: 'redis', check: () => { calls++; return new Promise(() => undefined); } }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(calls).toBe(1);
+  });
+
+  it('turns a check that stopped reporting into down "stale"', async () => {
+    const monitor = monitorWith([{ name: 'redis', check: () => new Promise(() => undefined) }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(100 + 1000 + 100 + 800 + 1);
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'down', message: 'stale' });
+  });
+
+  it('runs at most one call per interval while up and per failure interval while down', async () => {
+    let healthy = true;
+    let calls = 0;
+    const monitor = monitorWith([{ name: 'db', check: async (k) => { calls++; return healthy ? up(k) : down(k, 'connection refused'); } }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(calls).toBe(4); // t=0, 1000, 2000, 3000
+    healthy = false;
+    await jest.advanceTimersByTimeAsync(1000); // fails at 4000
+    await jest.advanceTimersByTimeAsync(1000); // 4500, 5000
+    expect(calls).toBe(7);
+  });
+
+  it('keeps "since" while the state holds and moves it on a change', async () => {
+    let healthy = true;
+    const monitor = monitorWith([{ name: 'db', check: async (k) => (healthy ? up(k) : down(k, 'timeout')) }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    const since = monitor.snapshot().checks[0].sinceMs;
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(monitor.snapshot().checks[0].sinceMs).toBe(since);
+    healthy = false;
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(monitor.snapshot().checks[0].sinceMs).toBe(1_000_000 + 3000);
+  });
+
+  it('keeps only a classified message public and redacts the raw reason', async () => {
+    const monitor = monitorWith([{ name: 'redis', check: async (k) => down(k, 'connect ECONNREFUSED 10.0.0.1:6379') }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    const view = monitor.snapshot().checks[0];
+    expect(view.message).toBe('connection refused');
+    expect(view.reason).toBe('secret redis://:***@h');
+  });
+
+  it('treats a throwing indicator as down instead of crashing', async () => {
+    const monitor = monitorWith([{ name: 'db', check: async () => { throw Object.assign(new Error('boom'), { code: 'ECONNRESET' }); } }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'down', message: 'connection reset' });
+  });
+
+  it('makes a check optional when HEALTH_OPTIONAL_CHECKS names it', () => {
+    const monitor = monitorWith([{ name: 'upstream', check: async (k) => up(k) }], { optionalChecks: ['upstream'] });
+    expect(monitor.snapshot().checks[0].required).toBe(false);
+  });
+
+  it('refuses duplicate, reserved or path-unsafe names', () => {
+    const check = async (k: string) => up(k);
+    expect(() => monitorWith([{ name: 'db', check }, { name: 'db', check }])).toThrow(/registered twice/);
+    expect(() => monitorWith([{ name: 'ready', check }])).toThrow(/reserved/);
+    expect(() => monitorWith([{ name: 'a/b', check }])).toThrow(/must match/);
+  });
+
+  it('refreshes details at most once per details interval, only while up', async () => {
+    let detailCalls = 0;
+    const monitor = monitorWith([{ name: 'db', check: async (k) => up(k), details: async () => ({ version: `v${++detailCalls}` }) }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(detailCalls).toBe(1);
+    expect(monitor.snapshot().checks[0].details).toEqual({ version: 'v1' });
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(detailCalls).toBe(2);
+  });
+
+  it('stops scheduling at shutdown', async () => {
+    let calls = 0;
+    const monitor = monitorWith([{ name: 'db', check: async (k) => { calls++; return up(k); } }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    await monitor.beforeApplicationShutdown();
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(calls).toBe(1);
+    await flush();
+  });
+});
