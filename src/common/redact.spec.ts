@@ -46,7 +46,7 @@ describe('withTimeout', () => {
     jest.useFakeTimers();
     const pending = withTimeout(new Promise<never>(() => undefined), 50, 'ping');
     jest.advanceTimersByTime(50);
-    await expect(pending).rejects.toThrow('timeout: ping took longer than 50 ms');
+    await expect(pending).rejects.toThrow('ping timed out after 50 ms');
   });
 
   it('clears its timer once the work settles', async () => {

@@ -1,7 +1,7 @@
 /** Rejection raised by `withTimeout`; its message is the classified reason `timeout`. */
 export class TimeoutError extends Error {
   constructor(readonly operation: string, readonly ms: number) {
-    super(`timeout: ${operation} took longer than ${ms} ms`);
+    super(`${operation} timed out after ${ms} ms`);
     this.name = 'TimeoutError';
   }
 }

@@ -8,7 +8,7 @@ import { databaseConfig, DatabaseConfig, shutdownConfig, ShutdownConfig } from '
 /** How long boot waits for the first connect attempt before going on without it. */
 const FIRST_CONNECT_WAIT_MS = 500;
 const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 2000;
+const RETRY_MAX_MS = 1000;
 
 /** The parts of pg's Pool this class touches for a hard disconnect. */
 interface PgPoolInternals {

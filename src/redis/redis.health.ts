@@ -5,7 +5,8 @@ import type { HealthCheckDefinition, HealthContributor } from '../health/health-
 import { RedisClientName, redisCheckName } from './redis.constants';
 import { RedisConnections } from './redis-connections.service';
 
-const INFO_FIELDS = ['redis_version', 'connected_clients', 'used_memory_human', 'uptime_in_seconds'] as const;
+const INFO_TEXT_FIELDS = ['redis_version', 'used_memory_human'];
+const INFO_COUNTER_FIELDS = ['connected_clients', 'uptime_in_seconds'];
 
 /** Parses the `key:value` lines of INFO into the fields seed 004 reports. */
 export function parseInfo(info: string): Record<string, string | number> {
@@ -14,10 +15,9 @@ export function parseInfo(info: string): Record<string, string | number> {
     const i = line.indexOf(':');
     if (i < 0) continue;
     const key = line.slice(0, i);
-    if ((INFO_FIELDS as readonly string[]).includes(key)) {
-      const value = line.slice(i + 1).trim();
-      out[key] = /^\d+$/.test(value) ? Number(value) : value;
-    }
+    const value = line.slice(i + 1).trim();
+    if (INFO_TEXT_FIELDS.includes(key)) out[key] = value;
+    else if (INFO_COUNTER_FIELDS.includes(key)) out[key] = Number(value);
   }
   return out;
 }
