@@ -1,0 +1,18 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsDefined } from 'class-validator';
+import { JOB_TYPE_MAX_LENGTH, JOBS_MESSAGES } from '../jobs.constants';
+import { IsJobType, IsPlainObject, KeepRaw } from './job-validators';
+
+/** Body of `POST /jobs`. */
+export class CreateJobDto {
+  @ApiProperty({ description: 'What kind of job this is.', example: 'report.render', minLength: 1, maxLength: JOB_TYPE_MAX_LENGTH })
+  @IsDefined({ message: 'type is required' })
+  @IsJobType()
+  type: string;
+
+  @ApiProperty({ description: 'Job input: any JSON object.', type: 'object', additionalProperties: true, example: { reportId: 42 } })
+  @IsDefined({ message: 'payload is required' })
+  @IsPlainObject({ message: JOBS_MESSAGES.payloadNotObject })
+  @KeepRaw()
+  payload: Record<string, unknown>;
+}

@@ -1,0 +1,33 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDefined, IsIn, IsOptional } from 'class-validator';
+import { JOB_ERROR_MAX_LENGTH, JOB_TARGET_STATUSES, JobTargetStatus, JOBS_MESSAGES } from '../jobs.constants';
+import { IsJobError, KeepRaw, OnlyWithStatus } from './job-validators';
+
+/** Body of `PATCH /jobs/:id`: a status transition, with the outcome of a finished job. */
+export class UpdateJobDto {
+  @ApiProperty({
+    enum: JOB_TARGET_STATUSES,
+    description: 'pending → running → succeeded | failed, or pending → failed.',
+    example: 'succeeded',
+  })
+  @IsDefined({ message: 'status is required' })
+  @IsIn(JOB_TARGET_STATUSES, { message: `status must be one of: ${JOB_TARGET_STATUSES.join(', ')}` })
+  status: JobTargetStatus;
+
+  @ApiPropertyOptional({ description: 'Only with status succeeded: any JSON value.', example: { pages: 3 } })
+  @IsOptional()
+  @OnlyWithStatus('succeeded', { message: JOBS_MESSAGES.resultNeedsSucceeded })
+  @KeepRaw()
+  result?: unknown;
+
+  @ApiPropertyOptional({
+    description: `Only with status failed: a string (at most ${JOB_ERROR_MAX_LENGTH} characters) or a JSON object.`,
+    oneOf: [{ type: 'string', maxLength: JOB_ERROR_MAX_LENGTH }, { type: 'object', additionalProperties: true }],
+    example: 'renderer crashed',
+  })
+  @IsOptional()
+  @OnlyWithStatus('failed', { message: JOBS_MESSAGES.errorNeedsFailed })
+  @IsJobError()
+  @KeepRaw()
+  error?: string | Record<string, unknown>;
+}
