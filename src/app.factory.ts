@@ -4,6 +4,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { appConfig, AppConfig } from './config/configuration';
+import { genRequestId, installRequestIdHeader } from './logging/request-id';
+import { setupOpenApi } from './openapi/openapi.setup';
 
 export interface CreatedApp {
   app: NestFastifyApplication;
@@ -20,7 +22,10 @@ export async function createApp(module: Parameters<typeof NestFactory.create>[0]
     // Idle keep-alive sockets are closed when the server closes; busy ones finish first.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // request.id = a valid X-Request-Id or a new UUID; logs and the response header share it.
+    genReqId: genRequestId,
   });
+  installRequestIdHeader(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
     abortOnError: false,
@@ -31,6 +36,7 @@ export async function createApp(module: Parameters<typeof NestFactory.create>[0]
   // then exits 0 with process.exit so async log transports flush.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const config = app.get<AppConfig>(appConfig.KEY);
+  setupOpenApi(app, config);
   return {
     app,
     listen: async () => {

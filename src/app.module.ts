@@ -5,6 +5,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RedisHealthIndicator } from './redis/redis.health';
 import { RedisModule } from './redis/redis.module';
 
@@ -16,6 +17,7 @@ import { RedisModule } from './redis/redis.module';
     LifecycleModule,
     DatabaseModule,
     RedisModule,
+    MetricsModule,
     HealthModule.forRoot({
       imports: [DatabaseModule, RedisModule],
       indicators: [DatabaseHealthIndicator, RedisHealthIndicator],

@@ -5,6 +5,7 @@ import {
   databaseConfig,
   healthConfig,
   jobsConfig,
+  metricsConfig,
   redisConfig,
   shutdownConfig,
 } from './configuration';
@@ -24,7 +25,7 @@ import { validateEnvironment } from './environment';
         validateEnvironment(raw);
         return raw;
       },
-      load: [appConfig, databaseConfig, redisConfig, healthConfig, shutdownConfig, jobsConfig],
+      load: [appConfig, databaseConfig, redisConfig, healthConfig, shutdownConfig, jobsConfig, metricsConfig],
     }),
   ],
 })

@@ -158,6 +158,11 @@ export const shutdownConfig = registerAs('shutdown', () => {
   };
 });
 
+export const metricsConfig = registerAs('metrics', () => {
+  const e = env();
+  return { enabled: e.METRICS_ENABLED };
+});
+
 export const jobsConfig = registerAs('jobs', () => {
   const e = env();
   return { retentionSeconds: e.JOBS_RETENTION_SECONDS, keyPrefix: e.JOBS_KEY_PREFIX };
@@ -169,3 +174,4 @@ export type RedisConfig = ReturnType<typeof redisConfig>;
 export type HealthConfig = ReturnType<typeof healthConfig>;
 export type ShutdownConfig = ReturnType<typeof shutdownConfig>;
 export type JobsConfig = ReturnType<typeof jobsConfig>;
+export type MetricsConfig = ReturnType<typeof metricsConfig>;

@@ -164,6 +164,14 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
   SHUTDOWN_CLIENT_CLOSE_MS = 2000;
 
+  // --- Metrics --------------------------------------------------------------
+  /**
+   * GET /metrics, the request-duration hook and the default process metrics.
+   * Off: /metrics answers 404 and requests carry no metrics work (bench/observability.js).
+   */
+  @Transform(toBool) @IsBoolean()
+  METRICS_ENABLED = true;
+
   // --- Jobs -----------------------------------------------------------------
   @Transform(toInt) @IsInt() @Min(60) @Max(365 * 24 * 3600)
   JOBS_RETENTION_SECONDS = 7 * 24 * 3600;

@@ -16,6 +16,7 @@ import { ShutdownGate } from '../lifecycle/shutdown-gate';
 import { HEALTH_MESSAGES } from './health.constants';
 import { HealthDetailsAuth } from './health-details.auth';
 import { HealthMonitor } from './health-monitor.service';
+import { ApiHealthController, ApiLiveness, ApiOneCheck, ApiReadiness, ApiStartup } from './health.openapi';
 import { aggregate, HealthAnswer, HealthBody, startup } from './health.views';
 
 export interface LivenessBody {
@@ -29,6 +30,7 @@ export interface LivenessBody {
  * Probe endpoints. Every answer is built from the monitor's snapshot and the
  * shutdown gate: no handler here waits on PostgreSQL or Redis.
  */
+@ApiHealthController()
 @Controller('health')
 export class HealthController {
   private readonly startedAtMs = Date.now();
@@ -42,6 +44,7 @@ export class HealthController {
 
   /** Liveness: the process can serve. Checks no dependency; stays 200 while draining. */
   @Get(['', 'live'])
+  @ApiLiveness()
   @Header('Cache-Control', 'no-store')
   live(): LivenessBody {
     const now = Date.now();
@@ -55,6 +58,7 @@ export class HealthController {
 
   /** Readiness: 200 when every required check is up; `?exclude=a,b` leaves checks out. */
   @Get('ready')
+  @ApiReadiness()
   @Header('Cache-Control', 'no-store')
   ready(
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -68,6 +72,7 @@ export class HealthController {
 
   /** One readiness check by name. */
   @Get('ready/:check')
+  @ApiOneCheck('One readiness check by name')
   @Header('Cache-Control', 'no-store')
   readyOne(
     @Param('check') name: string,
@@ -79,6 +84,7 @@ export class HealthController {
 
   /** Startup: 503 until boot finished and every required check was up once. */
   @Get('startup')
+  @ApiStartup()
   @Header('Cache-Control', 'no-store')
   startup(@Res({ passthrough: true }) reply: FastifyReply, @Headers('authorization') authorization?: string): HealthBody {
     return this.send(reply, startup(this.monitor.snapshot(), this.auth.isAuthorized(authorization), this.gate.shuttingDown));
@@ -86,6 +92,7 @@ export class HealthController {
 
   /** One dependency (`/health/db`, `/health/redis`, `/health/redis-cache`, …). */
   @Get(':check')
+  @ApiOneCheck('One dependency check by name')
   @Header('Cache-Control', 'no-store')
   dependency(
     @Param('check') name: string,

@@ -1,24 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import type { Level } from 'pino';
+import type { StdSerializedResults } from 'pino-http';
 import type { AppConfig } from '../config/configuration';
 import { redact } from '../common/redact';
 
-/** Request paths that are never access-logged (probes and scrapes would drown everything else). */
+type SerializedRequest = StdSerializedResults['req'];
+type SerializedError = StdSerializedResults['err'];
+
+/**
+ * Request paths that are never access-logged (probes and scrapes would drown
+ * everything else). Nest 11 path syntax: `/health/{*path}` covers every
+ * sub-path. Excluded requests skip the pino-http middleware entirely: no
+ * child logger, no serialization, no async-context store.
+ */
 export const UNLOGGED_PATHS = ['/health', '/health/{*path}', '/metrics'];
 
 export const REDACTED_PATHS = [
   'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.token',
+  '*.secret',
 ];
 
+/** Keys whose values are censored wherever they appear in a logged query string. */
+const SECRET_KEY = /pass|pwd|token|secret|auth|key|session|signature/i;
+const CENSOR = '***';
+
+/** Error fields that may be logged; anything else a client attached (ioredis' `command.args`, …) is dropped. */
+const ERROR_FIELDS = ['type', 'message', 'stack', 'code', 'errno', 'syscall', 'statusCode', 'status'] as const;
+
+/**
+ * The access line's `req`: the standard fields, with secrets removed from the
+ * URL (credentials, `token=` pairs) and from the parsed query.
+ */
+export function serializeRequest(req: SerializedRequest): SerializedRequest {
+  if (typeof req.url === 'string') req.url = redact(req.url);
+  const query: unknown = req.query;
+  if (query && typeof query === 'object') {
+    const safe: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(query)) {
+      safe[key] = SECRET_KEY.test(key) ? CENSOR : typeof value === 'string' ? redact(value) : value;
+    }
+    req.query = safe as SerializedRequest['query'];
+  }
+  return req;
+}
+
+/** Errors keep their type, code and redacted message and stack; nothing else. */
+export function serializeError(err: SerializedError): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of ERROR_FIELDS) {
+    const value: unknown = err[field];
+    if (value !== undefined) out[field] = typeof value === 'string' ? redact(value) : value;
+  }
+  return out;
+}
+
+/**
+ * pino-http invents an Error ("failed with status code 503") for a 5xx that
+ * carried none; its stack points into pino-http and only adds noise, so the
+ * access line keeps the status alone. Real errors are kept.
+ */
+export function accessErrorObject(
+  _req: IncomingMessage,
+  res: ServerResponse,
+  error: Error,
+  fields: Record<string, unknown>,
+): Record<string, unknown> {
+  if (error.message !== `failed with status code ${res.statusCode}`) return fields;
+  const { err: _synthetic, ...rest } = fields;
+  return rest;
+}
+
+/** 5xx (or a thrown error) logs at error, 4xx at warn, the rest at info. */
+export function accessLogLevel(_req: IncomingMessage, res: ServerResponse, error?: Error): Level {
+  if (error || res.statusCode >= 500) return 'error';
+  if (res.statusCode >= 400) return 'warn';
+  return 'info';
+}
+
+/**
+ * Log fields (see docs/OBSERVABILITY.md): every line emitted while a request
+ * is served carries `reqId` (the `X-Request-Id`, see request-id.ts); the
+ * access line adds `req`, `res` and `responseTime`.
+ */
 export function buildPinoOptions(app: AppConfig): Params {
   return {
     pinoHttp: {
       level: app.logLevel,
-      redact: { paths: REDACTED_PATHS, censor: '***' },
+      redact: { paths: REDACTED_PATHS, censor: CENSOR },
+      // Lines logged inside a request carry only `reqId`; the full `req` goes on the access line.
+      quietReqLogger: true,
+      customLogLevel: accessLogLevel,
+      customErrorObject: accessErrorObject,
+      serializers: { req: serializeRequest, err: serializeError },
       ...(app.production || app.nodeEnv === 'test'
         ? {}
         : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }),

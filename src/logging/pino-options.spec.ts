@@ -1,0 +1,56 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StdSerializedResults } from 'pino-http';
+import { accessErrorObject, accessLogLevel, serializeError, serializeRequest } from './pino-options';
+
+type SerializedRequest = StdSerializedResults['req'];
+type SerializedError = StdSerializedResults['err'];
+
+const req = {} as IncomingMessage;
+const res = (statusCode: number): ServerResponse => ({ statusCode }) as ServerResponse;
+
+describe('serializeRequest', () => {
+  it('censors secret query keys and credentials in the URL', () => {
+    const out = serializeRequest({
+      id: '1',
+      method: 'GET',
+      url: '/x?token=abc&next=redis://u:pw@h/0',
+      query: { token: 'abc', next: 'redis://u:pw@h/0', page: '2' },
+      params: {},
+      headers: {},
+      remoteAddress: '',
+      remotePort: 0,
+    } as unknown as SerializedRequest);
+    expect(out.url).toBe('/x?token=***&next=redis://u:***@h/0');
+    expect(out.query).toEqual({ token: '***', next: 'redis://u:***@h/0', page: '2' });
+  });
+});
+
+describe('serializeError', () => {
+  it('keeps type, code and a redacted message, and drops attached command arguments', () => {
+    const out = serializeError({
+      type: 'ReplyError',
+      message: 'connect to redis://:hunter2@h failed',
+      stack: 'ReplyError: connect to redis://:hunter2@h failed\n    at x',
+      code: 'WRONGPASS',
+      command: { name: 'auth', args: ['hunter2'] },
+    } as unknown as SerializedError);
+    expect(JSON.stringify(out)).not.toContain('hunter2');
+    expect(out).toMatchObject({ type: 'ReplyError', code: 'WRONGPASS' });
+    expect(out).not.toHaveProperty('command');
+  });
+});
+
+describe('access log level and error object', () => {
+  it('logs 5xx at error, 4xx at warn, the rest at info', () => {
+    expect(accessLogLevel(req, res(503))).toBe('error');
+    expect(accessLogLevel(req, res(404))).toBe('warn');
+    expect(accessLogLevel(req, res(200))).toBe('info');
+    expect(accessLogLevel(req, res(200), new Error('aborted'))).toBe('error');
+  });
+
+  it("drops pino-http's invented error for a bare 5xx but keeps a real one", () => {
+    const fields = { err: new Error('x'), responseTime: 3 };
+    expect(accessErrorObject(req, res(503), new Error('failed with status code 503'), fields)).toEqual({ responseTime: 3 });
+    expect(accessErrorObject(req, res(500), new Error('boom'), fields)).toBe(fields);
+  });
+});

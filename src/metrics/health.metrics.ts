@@ -1,0 +1,73 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Gauge, Registry } from 'prom-client';
+import { HealthMonitor } from '../health/health-monitor.service';
+import type { CheckView } from '../health/health-snapshot';
+import { METRIC_NAMES } from './metrics.constants';
+
+/**
+ * Per-check gauges computed at scrape time from HealthMonitor.snapshot(): the
+ * same in-memory snapshot the probes read, so /metrics and /health/ready
+ * never disagree and a scrape never reaches a dependency. A stale check
+ * reads as down, as it does on the probes.
+ */
+@Injectable()
+export class HealthMetrics implements OnModuleInit {
+  private readonly logger = new Logger('Metrics');
+  private monitor?: HealthMonitor;
+
+  constructor(
+    registry: Registry,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    const checks = (): readonly CheckView[] => this.monitor?.snapshot().checks ?? [];
+    new Gauge({
+      name: METRIC_NAMES.checkStatus,
+      help: 'Health check state from the monitor snapshot: 1 up, 0 down (stale counts as down).',
+      labelNames: ['check'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const check of checks()) this.set({ check: check.name }, check.status === 'up' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.checkDuration,
+      help: 'Duration of the last completed run of a health check, in seconds.',
+      labelNames: ['check'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const check of checks()) {
+          if (check.responseTimeMs !== null) this.set({ check: check.name }, check.responseTimeMs / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.checkLastChange,
+      help: 'Unix time, in seconds, at which a health check entered its current state.',
+      labelNames: ['check'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const check of checks()) {
+          if (check.sinceMs !== null) this.set({ check: check.name }, check.sinceMs / 1000);
+        }
+      },
+    });
+  }
+
+  /**
+   * HealthMonitor comes from HealthModule.forRoot(), a dynamic module whose
+   * instance belongs to AppModule's import list; importing forRoot() again
+   * here would start a second monitor. So it is looked up once, across
+   * modules. Without HealthModule the gauges stay empty.
+   */
+  onModuleInit(): void {
+    try {
+      this.monitor = this.moduleRef.get(HealthMonitor, { strict: false });
+    } catch {
+      this.logger.warn('no HealthMonitor in this application: health_check_* series are empty');
+    }
+  }
+}
