@@ -6,15 +6,17 @@ import { CORRELATION_ID_HEADER, CORRELATION_ID_PATTERN } from './jobs.constants'
 
 /**
  * The jobs API's correlation id, kept in this one file so that a global
- * request-id mechanism can replace it later: the interceptor would then read
- * that id instead of the header, and `@CorrelationId()` stays as it is.
+ * request-id mechanism can replace it: when such a hook has already set the
+ * `X-Request-Id` response header, the interceptor adopts that id, so logs,
+ * the header and the job's `correlation_id` agree. `@CorrelationId()` stays.
  */
 const CORRELATION_ID = Symbol('correlationId');
 type CorrelatedRequest = FastifyRequest & { [CORRELATION_ID]?: string };
 
-/** The client's `X-Request-Id` when it is a sane token, otherwise a fresh UUID. */
+/** The client's `X-Request-Id` (the first, if repeated) when it is a sane token, otherwise a fresh UUID. */
 export function resolveCorrelationId(header: string | string[] | undefined): string {
-  return typeof header === 'string' && CORRELATION_ID_PATTERN.test(header) ? header : randomUUID();
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && CORRELATION_ID_PATTERN.test(value) ? value : randomUUID();
 }
 
 /**
@@ -27,9 +29,12 @@ export class CorrelationIdInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
     const request = http.getRequest<CorrelatedRequest>();
-    const id = resolveCorrelationId(request.headers[CORRELATION_ID_HEADER]);
+    const reply = http.getResponse<FastifyReply>();
+    // A global request-id hook (onRequest) may already have answered the header: reuse its id.
+    const echoed = reply.getHeader(CORRELATION_ID_HEADER);
+    const id = typeof echoed === 'string' && CORRELATION_ID_PATTERN.test(echoed) ? echoed : resolveCorrelationId(request.headers[CORRELATION_ID_HEADER]);
     request[CORRELATION_ID] = id;
-    void http.getResponse<FastifyReply>().header('X-Request-Id', id);
+    void reply.header(CORRELATION_ID_HEADER, id);
     return next.handle();
   }
 }
