@@ -3,6 +3,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseHealthIndicator } from './database/database.health';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -17,6 +18,7 @@ import { RedisModule } from './redis/redis.module';
     LifecycleModule,
     DatabaseModule,
     RedisModule,
+    JobsModule,
     MetricsModule,
     HealthModule.forRoot({
       imports: [DatabaseModule, RedisModule],
