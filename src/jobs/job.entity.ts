@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { JOB_STATUSES, JobStatus } from './jobs.constants';
+import { ANY_JSON_SCHEMA, JOB_STATUSES, JobStatus } from './jobs.constants';
 
 /** One status change: the status entered and when (ISO 8601, Redis server clock). */
 export class JobHistoryEntry {
@@ -24,7 +24,7 @@ export class Job {
   @ApiProperty({ type: 'object', additionalProperties: true, example: { reportId: 42 } })
   payload: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'Set when the job succeeded with a result (any JSON value).', example: { pages: 3 } })
+  @ApiPropertyOptional({ description: 'Set when the job succeeded with a result (any JSON value).', ...ANY_JSON_SCHEMA, example: { pages: 3 } })
   result?: unknown;
 
   @ApiPropertyOptional({

@@ -12,6 +12,17 @@ export const JOB_TYPE_MAX_LENGTH = 128;
 export const JOB_ERROR_MAX_LENGTH = 4096;
 export const JOB_CURSOR_MAX_LENGTH = 256;
 
+/** OpenAPI schema of "any JSON value" (a job's `result`). */
+export const ANY_JSON_SCHEMA = {
+  oneOf: [
+    { type: 'object', additionalProperties: true },
+    { type: 'array', items: {} },
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+  ],
+};
+
 /** Header carrying the correlation id, in and out. */
 export const CORRELATION_ID_HEADER = 'x-request-id';
 /** A client-sent correlation id is kept only when it matches; otherwise one is generated. */

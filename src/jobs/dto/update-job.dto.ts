@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsIn, IsOptional } from 'class-validator';
-import { JOB_ERROR_MAX_LENGTH, JOB_TARGET_STATUSES, JobTargetStatus, JOBS_MESSAGES } from '../jobs.constants';
+import { ANY_JSON_SCHEMA, JOB_ERROR_MAX_LENGTH, JOB_TARGET_STATUSES, JobTargetStatus, JOBS_MESSAGES } from '../jobs.constants';
 import { IsJobError, KeepRaw, OnlyWithStatus } from './job-validators';
 
 /** Body of `PATCH /jobs/:id`: a status transition, with the outcome of a finished job. */
@@ -14,7 +14,7 @@ export class UpdateJobDto {
   @IsIn(JOB_TARGET_STATUSES, { message: `status must be one of: ${JOB_TARGET_STATUSES.join(', ')}` })
   status: JobTargetStatus;
 
-  @ApiPropertyOptional({ description: 'Only with status succeeded: any JSON value.', example: { pages: 3 } })
+  @ApiPropertyOptional({ description: 'Only with status succeeded: any JSON value.', ...ANY_JSON_SCHEMA, example: { pages: 3 } })
   @IsOptional()
   @OnlyWithStatus('succeeded', { message: JOBS_MESSAGES.resultNeedsSucceeded })
   @KeepRaw()
