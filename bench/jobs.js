@@ -175,7 +175,7 @@ async function startOwnStack() {
   const redisUrl = `redis://127.0.0.1:${redisPort}/0`;
   const app = spawn(process.execPath, ['dist/main.js'], {
     cwd: root,
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -188,6 +188,8 @@ async function startOwnStack() {
       SHUTDOWN_DRAIN_MS: '0',
     },
   });
+  let appOutput = '';
+  for (const stream of [app.stdout, app.stderr]) stream.on('data', (chunk) => (appOutput = (appOutput + chunk).slice(-4000)));
   const baseUrl = `http://127.0.0.1:${appPort}`;
   const stop = async () => {
     for (const child of [app, redis]) if (child.exitCode === null) child.kill('SIGTERM');
@@ -198,7 +200,7 @@ async function startOwnStack() {
     await waitUntil(async () => (await fetch(`${baseUrl}/jobs?limit=1`)).status === 200, 20_000, 'the app to serve /jobs');
   } catch (error) {
     await stop();
-    throw error;
+    throw new Error(`${error.message}\n--- app output ---\n${appOutput}`);
   }
   return { baseUrl, redisUrl, stop };
 }
