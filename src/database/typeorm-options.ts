@@ -1,6 +1,7 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { join } from 'node:path';
 import type { AppConfig, DatabaseConfig } from '../config/configuration';
+import { logPoolError, TypeOrmLogger } from './typeorm-logger';
 
 /** Name the app's sessions carry in pg_stat_activity. */
 export const DB_APPLICATION_NAME = 'probe-ready-api';
@@ -38,5 +39,7 @@ export function buildTypeOrmOptions(db: DatabaseConfig, app: AppConfig): TypeOrm
     migrations: [join(__dirname, 'migrations', '*.{js,ts}')],
     manualInitialization: true,
     logging: app.production ? ['error', 'migration'] : ['error', 'warn', 'migration'],
+    logger: new TypeOrmLogger(),
+    poolErrorHandler: logPoolError,
   };
 }

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
@@ -18,7 +18,7 @@ import { ShutdownGate } from './shutdown-gate';
  * 5. a watchdog exits the process if all this overruns SHUTDOWN_TIMEOUT_MS.
  */
 @Injectable()
-export class ShutdownService implements BeforeApplicationShutdown {
+export class ShutdownService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Shutdown');
   private timers: NodeJS.Timeout[] = [];
 
@@ -39,6 +39,12 @@ export class ShutdownService implements BeforeApplicationShutdown {
     await sleep(this.config.drainMs);
     this.logger.log({ phase: 'drain', durationMs: Date.now() - startedMs }, 'drain finished; closing the HTTP listener');
     this.armInFlightDeadline(startedMs);
+  }
+
+  /** Shutdown finished in time (clients closed): disarm the watchdog and the in-flight deadline. */
+  onApplicationShutdown(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
   }
 
   /** After the drain, requests still running get until the deadline, then their sockets are cut. */

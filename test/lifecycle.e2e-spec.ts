@@ -1,0 +1,200 @@
+/**
+ * Graceful shutdown and resilience (issue 4). The app runs as a child
+ * process so SIGTERM is a real signal.
+ */
+import { readFileSync } from 'node:fs';
+import { ensureBuilt, startApp, AppProcess } from './support/app-process';
+import { startPostgres, PostgresFixture } from './support/postgres-server';
+import { startRedis, RedisFixture } from './support/redis-server';
+import { isProcessGone, waitFor } from './support/wait';
+
+const DB_APP_NAME = 'probe-ready-api';
+
+function env(redis: RedisFixture, pg: PostgresFixture, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: redis.url(0),
+    DATABASE_URL: pg.url(),
+    HEALTH_INTERVAL_MS: '500',
+    HEALTH_FAILURE_INTERVAL_MS: '250',
+    SHUTDOWN_DRAIN_MS: '0',
+    SHUTDOWN_TIMEOUT_MS: '8000',
+    SHUTDOWN_CLIENT_CLOSE_MS: '1000',
+    ...extra,
+  };
+}
+
+async function status(app: AppProcess, path: string): Promise<number> {
+  try {
+    return (await fetch(app.url(path), { signal: AbortSignal.timeout(2000) })).status;
+  } catch {
+    return 0;
+  }
+}
+
+const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+
+beforeAll(() => ensureBuilt());
+
+describe('SIGTERM under a steady stream of requests', () => {
+  let redis: RedisFixture;
+  let pg: PostgresFixture;
+
+  beforeAll(async () => {
+    [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
+  });
+  afterAll(async () => {
+    await Promise.all([redis?.stop(), pg?.destroy()]);
+  });
+
+  it('fails no request, turns readiness 503 before closing, keeps liveness 200, exits 0 and closes every connection', async () => {
+    const drainMs = 1500;
+    const app = await startApp(env(redis, pg, { SHUTDOWN_DRAIN_MS: String(drainMs) }));
+    await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
+
+    // A load balancer: sends traffic while readiness says 200, stops soon after it says 503.
+    let routing = true;
+    let readyFailedAt = 0;
+    let signalledAt = 0;
+    const results: { path: string; status: number; at: number }[] = [];
+    const watcher = (async () => {
+      while (routing) {
+        const s = await status(app, '/health/ready');
+        if (s !== 200 && signalledAt) {
+          readyFailedAt = Date.now();
+          setTimeout(() => (routing = false), 300); // the LB's own reaction time
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const worker = async () => {
+      while (routing) {
+        for (const path of ['/health/live', '/health/db', '/health/redis']) {
+          const s = await status(app, path);
+          results.push({ path, status: s, at: Date.now() });
+        }
+      }
+    };
+    const workers = Array.from({ length: 6 }, worker);
+
+    await waitFor(async () => results.length > 100, { timeoutMs: 5000, description: 'traffic flowing' });
+    signalledAt = Date.now();
+    app.signal('SIGTERM');
+    app.signal('SIGTERM'); // a second signal must not start a second shutdown
+    await Promise.all([watcher, ...workers]);
+    const exit = await app.exited;
+
+    const duringDrain = results.filter((r) => r.at >= signalledAt);
+    expect(readyFailedAt - signalledAt).toBeLessThan(500);
+    expect(duringDrain.filter((r) => r.path === '/health/live').every((r) => r.status === 200)).toBe(true);
+    expect(duringDrain.length).toBeGreaterThan(20);
+    const failed = results.filter((r) => r.status === 0);
+    expect(failed).toEqual([]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(app.output().match(/shutdown started/g)).toHaveLength(1);
+    expect((await redis.clientList()).filter((c) => c.name?.startsWith('app-'))).toEqual([]);
+    expect(await pg.appConnections(DB_APP_NAME)).toEqual([]);
+  });
+
+  it('exits 0 within the timeout while Redis is paused', async () => {
+    const app = await startApp(env(redis, pg));
+    await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
+    await redis.pause();
+    try {
+      const started = Date.now();
+      app.signal('SIGTERM');
+      const exit = await app.exited;
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect(exit.code).toBe(0);
+    } finally {
+      await redis.resume();
+    }
+  });
+
+  it('exits 0 within the timeout while PostgreSQL is paused', async () => {
+    const app = await startApp(env(redis, pg));
+    await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
+    await pg.pause();
+    try {
+      const started = Date.now();
+      app.signal('SIGTERM');
+      const exit = await app.exited;
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect(exit.code).toBe(0);
+    } finally {
+      await pg.resume();
+    }
+  });
+});
+
+describe('resilience', () => {
+  let redis: RedisFixture;
+  let pg: PostgresFixture;
+
+  beforeAll(async () => {
+    [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
+  });
+  afterAll(async () => {
+    await Promise.all([redis?.stop(), pg?.destroy()]);
+  });
+
+  it('survives 5 Redis and 5 PostgreSQL restarts under probe traffic without growing', async () => {
+    const app = await startApp(env(redis, pg));
+    try {
+      await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
+      let probing = true;
+      const traffic = (async () => {
+        while (probing) await Promise.all(['/health/ready', '/health/live', '/health/db'].map((p) => status(app, p)));
+      })();
+      const warm = Date.now();
+      await waitFor(async () => Date.now() - warm > 1500, { timeoutMs: 3000, intervalMs: 100, description: 'warm-up' });
+      const rssBefore = rssKb(app.pid);
+      for (let i = 0; i < 5; i++) {
+        await redis.restart();
+        await pg.restart();
+        await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 15_000, description: `ready after restart ${i + 1}` });
+      }
+      probing = false;
+      await traffic;
+      const rssAfter = rssKb(app.pid);
+      expect(isProcessGone(app.pid)).toBe(false);
+      expect(rssAfter / rssBefore).toBeLessThan(1.1);
+      expect(await status(app, '/health/ready')).toBe(200);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it.each(['redis', 'postgres'] as const)('boots with %s down and becomes ready when it starts, without a restart', async (which) => {
+    if (which === 'redis') await redis.kill();
+    else await pg.stop();
+    const app = await startApp(env(redis, pg));
+    try {
+      expect(await status(app, '/health/live')).toBe(200);
+      expect(await status(app, '/health/startup')).toBe(503);
+      expect(await status(app, '/health/ready')).toBe(503);
+      if (which === 'redis') await redis.start();
+      else await pg.start();
+      await waitFor(async () => (await status(app, '/health/startup')) === 200, { timeoutMs: 10_000, description: 'startup 200' });
+      await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 10_000, description: 'ready 200' });
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('boots with Redis paused and becomes ready when it resumes', async () => {
+    await redis.pause();
+    let app: AppProcess | undefined;
+    try {
+      app = await startApp(env(redis, pg));
+      expect(await status(app, '/health/startup')).toBe(503);
+    } finally {
+      await redis.resume();
+    }
+    try {
+      await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 10_000, description: 'ready 200' });
+    } finally {
+      await app.stop();
+    }
+  });
+});
