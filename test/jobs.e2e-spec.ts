@@ -3,10 +3,13 @@
  * the built app as a child process. PostgreSQL is deliberately absent: the
  * jobs API must not depend on it (readiness is 503, jobs work).
  *
- * Order matters inside this file: the fault tests (restart, kill, pause) run
- * last and each leaves Redis serving again.
+ * Lifecycle, concurrency, restarts and faults go over real sockets to the
+ * child process; input and query cases run in process (see below). Order
+ * matters: the fault tests (restart, kill, pause) run last and each leaves
+ * Redis serving again.
  */
 import { performance } from 'node:perf_hooks';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import type { Job, JobPage } from '../src/jobs/job.entity';
 import { isValidPath } from '../src/jobs/job-transitions';
@@ -35,6 +38,30 @@ interface Answer<T = unknown> {
   ms: number;
 }
 
+interface Raw {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+/** Sends one request to the app: over HTTP to the child process, or inject() in process. */
+type Transport = (method: string, path: string, headers: Record<string, string>, body?: string) => Promise<Raw>;
+
+const overHttp: Transport = async (method, path, headers, body) => {
+  const response = await fetch(app.url(path), { method, headers, body, signal: AbortSignal.timeout(10_000) });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+};
+
+const inject =
+  (target: NestFastifyApplication): Transport =>
+  async (method, path, headers, body) => {
+    const response = await target.inject({ method: method as 'GET', url: path, headers, payload: body });
+    const answered = new Headers();
+    for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) answered.set(name, String(value));
+    return { status: response.statusCode, headers: answered, text: response.body };
+  };
+
+let transport: Transport = overHttp;
+
 async function call<T = unknown>(
   method: string,
   path: string,
@@ -46,16 +73,15 @@ async function call<T = unknown>(
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
   const started = performance.now();
-  const response = await fetch(app.url(path), { method, headers, body, signal: AbortSignal.timeout(10_000) });
-  const text = await response.text();
+  const response = await transport(method, path, headers, body);
   const ms = performance.now() - started;
   let json: unknown = undefined;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(response.text);
   } catch {
     // not JSON; assertions on `json` will fail with the text in view
   }
-  return { status: response.status, headers: response.headers, text, json: json as T, ms };
+  return { ...response, json: json as T, ms };
 }
 
 const createJob = async (body: unknown = { type: 'report.render', payload: { reportId: 1 } }, headers?: Record<string, string>) => {
@@ -278,168 +304,191 @@ describe('update', () => {
   });
 });
 
-describe('list and pagination', () => {
-  let created: Job[];
+/**
+ * The same app, built in this process by createApp() and driven with
+ * Fastify's inject(): fast for the many small input and query cases, and it
+ * lets coverage see the jobs code. Same Redis, same DB and prefix.
+ */
+describe('in process (createApp + inject)', () => {
+  let inProcess: NestFastifyApplication;
 
   beforeAll(async () => {
-    await inDb((r) => r.flushdb());
-    created = [];
-    // one after the other: creation order is the expected (reversed) list order
-    for (let i = 0; i < 25; i++) created.push(await createJob({ type: 'page', payload: { i } }));
-    for (const i of [3, 10, 20]) await patchJob(created[i].id, { status: 'running' });
+    Object.assign(process.env, { ...env, LOG_LEVEL: 'silent' });
+    const { createApp } = await import('../src/app.factory');
+    ({ app: inProcess } = await createApp());
+    await inProcess.init();
+    await inProcess.getHttpAdapter().getInstance().ready();
+    transport = inject(inProcess);
   });
 
-  it('pages through every job newest first with an opaque cursor', async () => {
-    const pages: JobPage[] = [];
-    let cursor: string | null = null;
-    do {
-      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-      const page: Answer<JobPage> = await call<JobPage>('GET', `/jobs?limit=10${query}`);
-      expect(page.status).toBe(200);
-      pages.push(page.json);
-      cursor = page.json.next_cursor;
-    } while (cursor);
-
-    expect(pages.map((p) => p.items.length)).toEqual([10, 10, 5]);
-    expect(pages.flatMap((p) => p.items.map((j) => j.id))).toEqual([...created].reverse().map((j) => j.id));
-    expect(pages[0].next_cursor).not.toContain(created[15].id);
+  afterAll(async () => {
+    transport = overHttp;
+    await inProcess?.close();
   });
 
-  it('defaults to 20 items and accepts up to 100', async () => {
-    const first = await call<JobPage>('GET', '/jobs');
-    const all = await call<JobPage>('GET', '/jobs?limit=100');
+  describe('list and pagination', () => {
+    let created: Job[];
 
-    expect(first.json.items).toHaveLength(20);
-    expect(first.json.next_cursor).toEqual(expect.any(String));
-    expect(all.json.items).toHaveLength(25);
-    expect(all.json.next_cursor).toBeNull();
-  });
-
-  it('filters by status, newest first', async () => {
-    const running = await call<JobPage>('GET', '/jobs?status=running');
-    const pending = await listAll('status=pending');
-
-    expect(running.json.items.map((j) => j.id)).toEqual([20, 10, 3].map((i) => created[i].id));
-    expect(running.json.items.every((j) => j.status === 'running')).toBe(true);
-    expect(pending).toHaveLength(22);
-  });
-
-  it('keeps a cursor stable while newer jobs are created', async () => {
-    const first = await call<JobPage>('GET', '/jobs?limit=5');
-    await createJob({ type: 'page', payload: { late: true } });
-
-    const second = await call<JobPage>('GET', `/jobs?limit=5&cursor=${first.json.next_cursor}`);
-
-    expect(second.json.items.map((j) => j.id)).toEqual([19, 18, 17, 16, 15].map((i) => created[i].id));
-  });
-});
-
-describe('expiry', () => {
-  it('sets the retention TTL on finished jobs only, at the same instant as the expiry index', async () => {
-    const job = await createJob();
-    await patchJob(job.id, { status: 'running' });
-    expect(await inDb((r) => r.pttl(jobKey(job.id)))).toBe(-1);
-
-    const done = (await patchJob(job.id, { status: 'succeeded' })).json;
-
-    const pttl = await inDb((r) => r.pttl(jobKey(job.id)));
-    expect(pttl).toBeGreaterThan((RETENTION_SECONDS - 5) * 1000);
-    expect(pttl).toBeLessThanOrEqual(RETENTION_SECONDS * 1000);
-    const expiresAt = await inDb((r) => r.pexpiretime(jobKey(job.id)));
-    const score = await inDb(async (r) => r.zscore(`${PREFIX}expiry`, await r.hget(jobKey(job.id), 'member') ?? ''));
-    expect(Number(score)).toBe(expiresAt);
-    expect(Date.parse(done.expires_at ?? '')).toBe(expiresAt);
-  });
-
-  it('never lists an expired job, and the list drops its index entries', async () => {
-    const keep = await createJob({ type: 'keep', payload: {} });
-    const gone = await createJob({ type: 'gone', payload: {} });
-    await patchJob(gone.id, { status: 'failed', error: 'boom' });
-    const member = await memberOf(gone.id);
-    expect((await indexesHolding(member)).sort()).toEqual(['expiry', 'index', 'index:failed']);
-
-    await inDb((r) => r.pexpire(jobKey(gone.id), 1));
-    await waitFor(async () => (await inDb((r) => r.exists(jobKey(gone.id)))) === 0, { timeoutMs: 2000, description: 'the job key to expire' });
-
-    expect((await call('GET', `/jobs/${gone.id}`)).status).toBe(404);
-    const listed = await listAll();
-    expect(listed.map((j) => j.id)).toContain(keep.id);
-    expect(listed.map((j) => j.id)).not.toContain(gone.id);
-    expect(await indexesHolding(member)).toEqual([]);
-  });
-
-  it('sweeps index entries whose retention has passed on any write, without a list', async () => {
-    const job = await createJob();
-    await patchJob(job.id, { status: 'running' });
-    await patchJob(job.id, { status: 'succeeded', result: 'ok' });
-    const member = await memberOf(job.id);
-    // retention passed: the key is gone and its expiry score lies in the past
-    await inDb(async (r) => {
-      await r.pexpire(jobKey(job.id), 1);
-      await r.zadd(`${PREFIX}expiry`, 'XX', Date.now() - 1000, member);
+    beforeAll(async () => {
+      await inDb((r) => r.flushdb());
+      created = [];
+      // one after the other: creation order is the expected (reversed) list order
+      for (let i = 0; i < 25; i++) created.push(await createJob({ type: 'page', payload: { i } }));
+      for (const i of [3, 10, 20]) await patchJob(created[i].id, { status: 'running' });
     });
 
-    await createJob();
+    it('pages through every job newest first with an opaque cursor', async () => {
+      const pages: JobPage[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const page: Answer<JobPage> = await call<JobPage>('GET', `/jobs?limit=10${query}`);
+        expect(page.status).toBe(200);
+        pages.push(page.json);
+        cursor = page.json.next_cursor;
+      } while (cursor);
 
-    expect(await indexesHolding(member)).toEqual([]);
-  });
-});
+      expect(pages.map((p) => p.items.length)).toEqual([10, 10, 5]);
+      expect(pages.flatMap((p) => p.items.map((j) => j.id))).toEqual([...created].reverse().map((j) => j.id));
+      expect(pages[0].next_cursor).not.toContain(created[15].id);
+    });
 
-describe('bad requests', () => {
-  const ID = '3f1c2a9e-8b7d-4c6e-9a5b-0d1e2f3a4b5c';
-  const junkCursor = Buffer.from('not an index member').toString('base64url');
-  type Case = [name: string, method: string, path: string, status: number, message: string, request: { raw?: string; body?: unknown; headers?: Record<string, string> }];
-  const cases: Case[] = [
-    ['malformed JSON', 'POST', '/jobs', 400, 'not valid JSON', { raw: '{"type": "a", payload' }],
-    ['empty JSON body', 'POST', '/jobs', 400, 'Body cannot be empty', { raw: '', headers: { 'content-type': 'application/json' } }],
-    ['body is an array', 'POST', '/jobs', 400, 'body must be a JSON object', { body: [{ type: 'a', payload: {} }] }],
-    ['body is a string', 'POST', '/jobs', 400, 'body must be a JSON object', { body: 'job' }],
-    ['body is text/plain', 'POST', '/jobs', 400, 'body must be a JSON object', { raw: 'type=a', headers: { 'content-type': 'text/plain' } }],
-    ['empty object', 'POST', '/jobs', 400, 'type is required', { body: {} }],
-    ['missing type', 'POST', '/jobs', 400, 'type is required', { body: { payload: {} } }],
-    ['missing payload', 'POST', '/jobs', 400, 'payload is required', { body: { type: 'a' } }],
-    ['numeric type', 'POST', '/jobs', 400, 'type must be a string', { body: { type: 5, payload: {} } }],
-    ['blank type', 'POST', '/jobs', 400, 'type must not be blank', { body: { type: '   ', payload: {} } }],
-    ['overlong type', 'POST', '/jobs', 400, 'type must be at most 128 characters', { body: { type: 'x'.repeat(129), payload: {} } }],
-    ['array payload', 'POST', '/jobs', 400, 'payload must be a JSON object', { body: { type: 'a', payload: [1, 2] } }],
-    ['string payload', 'POST', '/jobs', 400, 'payload must be a JSON object', { body: { type: 'a', payload: 'x' } }],
-    ['null payload', 'POST', '/jobs', 400, 'payload is required', { body: { type: 'a', payload: null } }],
-    ['unknown field', 'POST', '/jobs', 400, 'property status should not exist', { body: { type: 'a', payload: {}, status: 'running' } }],
-    ['prototype pollution', 'POST', '/jobs', 400, 'JSON', { raw: '{"type":"a","payload":{"__proto__":{"admin":true}}}' }],
-    ['oversize body', 'POST', '/jobs', 413, 'too large', { body: { type: 'a', payload: { blob: 'x'.repeat(1100 * 1024) } } }],
-    ['invalid id on GET', 'GET', '/jobs/not-a-uuid', 400, 'id must be a UUID v4', {}],
-    ['UUID v1 id on GET', 'GET', '/jobs/3f1c2a9e-8b7d-11ee-9a5b-0d1e2f3a4b5c', 400, 'id must be a UUID v4', {}],
-    ['invalid id on PATCH', 'PATCH', '/jobs/123', 400, 'id must be a UUID v4', { body: { status: 'running' } }],
-    ['missing status', 'PATCH', `/jobs/${ID}`, 400, 'status is required', { body: {} }],
-    ['unknown status', 'PATCH', `/jobs/${ID}`, 400, 'status must be one of: running, succeeded, failed', { body: { status: 'done' } }],
-    ['status back to pending', 'PATCH', `/jobs/${ID}`, 400, 'status must be one of', { body: { status: 'pending' } }],
-    ['numeric status', 'PATCH', `/jobs/${ID}`, 400, 'status must be one of', { body: { status: 1 } }],
-    ['result while running', 'PATCH', `/jobs/${ID}`, 400, 'result is only allowed when status is succeeded', { body: { status: 'running', result: 1 } }],
-    ['error with succeeded', 'PATCH', `/jobs/${ID}`, 400, 'error is only allowed when status is failed', { body: { status: 'succeeded', error: 'x' } }],
-    ['numeric error', 'PATCH', `/jobs/${ID}`, 400, 'error must be a string or a JSON object', { body: { status: 'failed', error: 42 } }],
-    ['unknown PATCH field', 'PATCH', `/jobs/${ID}`, 400, 'property type should not exist', { body: { status: 'running', type: 'b' } }],
-    ['limit 0', 'GET', '/jobs?limit=0', 400, 'limit must be an integer from 1 to 100', {}],
-    ['limit 101', 'GET', '/jobs?limit=101', 400, 'limit must be an integer from 1 to 100', {}],
-    ['limit not a number', 'GET', '/jobs?limit=ten', 400, 'limit must be an integer', {}],
-    ['limit fractional', 'GET', '/jobs?limit=2.5', 400, 'limit must be an integer', {}],
-    ['limit repeated', 'GET', '/jobs?limit=1&limit=2', 400, 'limit must be an integer', {}],
-    ['unknown status filter', 'GET', '/jobs?status=done', 400, 'status must be one of: pending, running, succeeded, failed', {}],
-    ['garbage cursor', 'GET', '/jobs?cursor=%24%24%24', 400, 'cursor is invalid', {}],
-    ['well-formed but foreign cursor', 'GET', `/jobs?cursor=${junkCursor}`, 400, 'cursor is invalid', {}],
-    ['unknown query parameter', 'GET', '/jobs?sort=asc', 400, 'property sort should not exist', {}],
-  ];
+    it('defaults to 20 items and accepts up to 100', async () => {
+      const first = await call<JobPage>('GET', '/jobs');
+      const all = await call<JobPage>('GET', '/jobs?limit=100');
 
-  it.each(cases)('%s: %s %s → %i %s', async (_name, method, path, status, message, request) => {
-    const answer = await call<{ statusCode: number; message: string }>(method, path, request);
+      expect(first.json.items).toHaveLength(20);
+      expect(first.json.next_cursor).toEqual(expect.any(String));
+      expect(all.json.items).toHaveLength(25);
+      expect(all.json.next_cursor).toBeNull();
+    });
 
-    expect(answer.status).toBe(status);
-    expect(answer.json).toMatchObject({ statusCode: status });
-    expect(answer.json.message).toContain(message);
-    expect(answer.text).not.toMatch(/"stack"|\bat .+:\d+:\d+/);
+    it('filters by status, newest first', async () => {
+      const running = await call<JobPage>('GET', '/jobs?status=running');
+      const pending = await listAll('status=pending');
+
+      expect(running.json.items.map((j) => j.id)).toEqual([20, 10, 3].map((i) => created[i].id));
+      expect(running.json.items.every((j) => j.status === 'running')).toBe(true);
+      expect(pending).toHaveLength(22);
+    });
+
+    it('keeps a cursor stable while newer jobs are created', async () => {
+      const first = await call<JobPage>('GET', '/jobs?limit=5');
+      await createJob({ type: 'page', payload: { late: true } });
+
+      const second = await call<JobPage>('GET', `/jobs?limit=5&cursor=${first.json.next_cursor}`);
+
+      expect(second.json.items.map((j) => j.id)).toEqual([19, 18, 17, 16, 15].map((i) => created[i].id));
+    });
   });
 
-  it('has a table of at least 20 cases', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(20);
+  describe('expiry', () => {
+    it('sets the retention TTL on finished jobs only, at the same instant as the expiry index', async () => {
+      const job = await createJob();
+      await patchJob(job.id, { status: 'running' });
+      expect(await inDb((r) => r.pttl(jobKey(job.id)))).toBe(-1);
+
+      const done = (await patchJob(job.id, { status: 'succeeded' })).json;
+
+      const pttl = await inDb((r) => r.pttl(jobKey(job.id)));
+      expect(pttl).toBeGreaterThan((RETENTION_SECONDS - 5) * 1000);
+      expect(pttl).toBeLessThanOrEqual(RETENTION_SECONDS * 1000);
+      const expiresAt = await inDb((r) => r.pexpiretime(jobKey(job.id)));
+      const score = await inDb(async (r) => r.zscore(`${PREFIX}expiry`, await r.hget(jobKey(job.id), 'member') ?? ''));
+      expect(Number(score)).toBe(expiresAt);
+      expect(Date.parse(done.expires_at ?? '')).toBe(expiresAt);
+    });
+
+    it('never lists an expired job, and the list drops its index entries', async () => {
+      const keep = await createJob({ type: 'keep', payload: {} });
+      const gone = await createJob({ type: 'gone', payload: {} });
+      await patchJob(gone.id, { status: 'failed', error: 'boom' });
+      const member = await memberOf(gone.id);
+      expect((await indexesHolding(member)).sort()).toEqual(['expiry', 'index', 'index:failed']);
+
+      await inDb((r) => r.pexpire(jobKey(gone.id), 1));
+      await waitFor(async () => (await inDb((r) => r.exists(jobKey(gone.id)))) === 0, { timeoutMs: 2000, description: 'the job key to expire' });
+
+      expect((await call('GET', `/jobs/${gone.id}`)).status).toBe(404);
+      const listed = await listAll();
+      expect(listed.map((j) => j.id)).toContain(keep.id);
+      expect(listed.map((j) => j.id)).not.toContain(gone.id);
+      expect(await indexesHolding(member)).toEqual([]);
+    });
+
+    it('sweeps index entries whose retention has passed on any write, without a list', async () => {
+      const job = await createJob();
+      await patchJob(job.id, { status: 'running' });
+      await patchJob(job.id, { status: 'succeeded', result: 'ok' });
+      const member = await memberOf(job.id);
+      // retention passed: the key is gone and its expiry score lies in the past
+      await inDb(async (r) => {
+        await r.pexpire(jobKey(job.id), 1);
+        await r.zadd(`${PREFIX}expiry`, 'XX', Date.now() - 1000, member);
+      });
+
+      await createJob();
+
+      expect(await indexesHolding(member)).toEqual([]);
+    });
+  });
+
+  describe('bad requests', () => {
+    const ID = '3f1c2a9e-8b7d-4c6e-9a5b-0d1e2f3a4b5c';
+    const junkCursor = Buffer.from('not an index member').toString('base64url');
+    type Case = [name: string, method: string, path: string, status: number, message: string, request: { raw?: string; body?: unknown; headers?: Record<string, string> }];
+    const cases: Case[] = [
+      ['malformed JSON', 'POST', '/jobs', 400, 'not valid JSON', { raw: '{"type": "a", payload' }],
+      ['empty JSON body', 'POST', '/jobs', 400, 'Body cannot be empty', { raw: '', headers: { 'content-type': 'application/json' } }],
+      ['body is an array', 'POST', '/jobs', 400, 'body must be a JSON object', { body: [{ type: 'a', payload: {} }] }],
+      ['body is a string', 'POST', '/jobs', 400, 'body must be a JSON object', { body: 'job' }],
+      ['body is text/plain', 'POST', '/jobs', 400, 'body must be a JSON object', { raw: 'type=a', headers: { 'content-type': 'text/plain' } }],
+      ['empty object', 'POST', '/jobs', 400, 'type is required', { body: {} }],
+      ['missing type', 'POST', '/jobs', 400, 'type is required', { body: { payload: {} } }],
+      ['missing payload', 'POST', '/jobs', 400, 'payload is required', { body: { type: 'a' } }],
+      ['numeric type', 'POST', '/jobs', 400, 'type must be a string', { body: { type: 5, payload: {} } }],
+      ['blank type', 'POST', '/jobs', 400, 'type must not be blank', { body: { type: '   ', payload: {} } }],
+      ['overlong type', 'POST', '/jobs', 400, 'type must be at most 128 characters', { body: { type: 'x'.repeat(129), payload: {} } }],
+      ['array payload', 'POST', '/jobs', 400, 'payload must be a JSON object', { body: { type: 'a', payload: [1, 2] } }],
+      ['string payload', 'POST', '/jobs', 400, 'payload must be a JSON object', { body: { type: 'a', payload: 'x' } }],
+      ['null payload', 'POST', '/jobs', 400, 'payload is required', { body: { type: 'a', payload: null } }],
+      ['unknown field', 'POST', '/jobs', 400, 'property status should not exist', { body: { type: 'a', payload: {}, status: 'running' } }],
+      ['prototype pollution', 'POST', '/jobs', 400, 'JSON', { raw: '{"type":"a","payload":{"__proto__":{"admin":true}}}' }],
+      ['oversize body', 'POST', '/jobs', 413, 'too large', { body: { type: 'a', payload: { blob: 'x'.repeat(1100 * 1024) } } }],
+      ['invalid id on GET', 'GET', '/jobs/not-a-uuid', 400, 'id must be a UUID v4', {}],
+      ['UUID v1 id on GET', 'GET', '/jobs/3f1c2a9e-8b7d-11ee-9a5b-0d1e2f3a4b5c', 400, 'id must be a UUID v4', {}],
+      ['invalid id on PATCH', 'PATCH', '/jobs/123', 400, 'id must be a UUID v4', { body: { status: 'running' } }],
+      ['missing status', 'PATCH', `/jobs/${ID}`, 400, 'status is required', { body: {} }],
+      ['unknown status', 'PATCH', `/jobs/${ID}`, 400, 'status must be one of: running, succeeded, failed', { body: { status: 'done' } }],
+      ['status back to pending', 'PATCH', `/jobs/${ID}`, 400, 'status must be one of', { body: { status: 'pending' } }],
+      ['numeric status', 'PATCH', `/jobs/${ID}`, 400, 'status must be one of', { body: { status: 1 } }],
+      ['result while running', 'PATCH', `/jobs/${ID}`, 400, 'result is only allowed when status is succeeded', { body: { status: 'running', result: 1 } }],
+      ['error with succeeded', 'PATCH', `/jobs/${ID}`, 400, 'error is only allowed when status is failed', { body: { status: 'succeeded', error: 'x' } }],
+      ['numeric error', 'PATCH', `/jobs/${ID}`, 400, 'error must be a string or a JSON object', { body: { status: 'failed', error: 42 } }],
+      ['unknown PATCH field', 'PATCH', `/jobs/${ID}`, 400, 'property type should not exist', { body: { status: 'running', type: 'b' } }],
+      ['limit 0', 'GET', '/jobs?limit=0', 400, 'limit must be an integer from 1 to 100', {}],
+      ['limit 101', 'GET', '/jobs?limit=101', 400, 'limit must be an integer from 1 to 100', {}],
+      ['limit not a number', 'GET', '/jobs?limit=ten', 400, 'limit must be an integer', {}],
+      ['limit fractional', 'GET', '/jobs?limit=2.5', 400, 'limit must be an integer', {}],
+      ['limit repeated', 'GET', '/jobs?limit=1&limit=2', 400, 'limit must be an integer', {}],
+      ['unknown status filter', 'GET', '/jobs?status=done', 400, 'status must be one of: pending, running, succeeded, failed', {}],
+      ['garbage cursor', 'GET', '/jobs?cursor=%24%24%24', 400, 'cursor is invalid', {}],
+      ['well-formed but foreign cursor', 'GET', `/jobs?cursor=${junkCursor}`, 400, 'cursor is invalid', {}],
+      ['unknown query parameter', 'GET', '/jobs?sort=asc', 400, 'property sort should not exist', {}],
+    ];
+
+    it.each(cases)('%s: %s %s → %i %s', async (_name, method, path, status, message, request) => {
+      const answer = await call<{ statusCode: number; message: string }>(method, path, request);
+
+      expect(answer.status).toBe(status);
+      expect(answer.json).toMatchObject({ statusCode: status });
+      expect(answer.json.message).toContain(message);
+      expect(answer.text).not.toMatch(/"stack"|\bat .+:\d+:\d+/);
+    });
+
+    it('has a table of at least 20 cases', () => {
+      expect(cases.length).toBeGreaterThanOrEqual(20);
+    });
   });
 });
 
