@@ -1,0 +1,229 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { freePort } from './ports';
+import { waitFor } from './wait';
+
+/** Repository root (this file lives in test/support/). */
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
+/** How the app process ended. */
+export interface AppExit {
+  code: number | null;
+  signal: string | null;
+}
+
+/** Options for {@link startApp}. */
+export interface StartAppOptions {
+  /** 'listening' (default): resolve once GET /health/live answers 200. 'none': resolve right after spawn. */
+  waitFor?: 'listening' | 'none';
+  /** Script to run with node, relative to the repo root (default dist/main.js). */
+  entry?: string;
+}
+
+/** A `node dist/main.js` child process with its captured output. */
+export interface AppProcess {
+  readonly pid: number;
+  readonly port: number;
+  /** `http://127.0.0.1:PORT/path`. */
+  url(path?: string): string;
+  /** Captured stdout and stderr, joined with newlines. */
+  output(): string;
+  /** Captured stdout and stderr lines, in arrival order. */
+  lines(): string[];
+  /** Resolves with the first (past or future) line matching `pattern`; rejects on timeout or exit. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** The exit code once exited; null while running (or after death by a signal). */
+  exitCode(): number | null;
+  /** Same as exitCode() (kept for specs that spell it this way). */
+  exitCodeSync(): number | null;
+  /** Settles when the process has exited and its output is fully captured. */
+  readonly exited: Promise<AppExit>;
+  /** Sends a signal (no-op once exited). */
+  signal(sig: NodeJS.Signals): void;
+  /** SIGTERM, SIGKILL after 15 s; resolves with the exit. */
+  stop(): Promise<AppExit>;
+}
+
+const HEALTH_TIMEOUT_MS = 15_000;
+const KILL_AFTER_MS = 15_000;
+
+/** Apps still running; SIGKILLed synchronously if the test process exits. */
+const liveApps = new Set<number>();
+let exitHookInstalled = false;
+
+function track(pid: number): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const appPid of liveApps) {
+        try {
+          process.kill(appPid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    });
+  }
+  liveApps.add(pid);
+}
+
+/**
+ * Spawns `node <entry>` from the repo root with only PATH and HOME of the
+ * test's environment plus `env` (PORT defaults to a free port, NODE_ENV to
+ * 'test'). With waitFor 'listening' it resolves once GET /health/live answers
+ * 200 (15 s), and fails with the captured output if the process exits first.
+ */
+export async function startApp(env: Record<string, string>, opts: StartAppOptions = {}): Promise<AppProcess> {
+  const port = env.PORT ?? String(await freePort());
+  const childEnv: Record<string, string> = { NODE_ENV: 'test' };
+  for (const key of ['PATH', 'HOME']) {
+    const value = process.env[key];
+    if (value !== undefined) childEnv[key] = value;
+  }
+  Object.assign(childEnv, env, { PORT: port });
+
+  const child = spawn(process.execPath, [opts.entry ?? join('dist', 'main.js')], {
+    cwd: REPO_ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error('startApp: could not spawn node');
+  const pid = child.pid;
+  track(pid);
+
+  const captured: string[] = [];
+  const lineListeners = new Set<(line: string) => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      captured.push(line);
+      for (const listener of lineListeners) listener(line);
+    });
+  }
+
+  let exitInfo: AppExit | undefined;
+  const exited = new Promise<AppExit>((resolveExit) => {
+    // 'close' fires after exit once stdout/stderr are drained.
+    child.once('close', (code, signal) => {
+      exitInfo = { code, signal };
+      liveApps.delete(pid);
+      resolveExit(exitInfo);
+    });
+  });
+
+  const output = (): string => captured.join('\n');
+  const signal = (sig: NodeJS.Signals): void => {
+    if (exitInfo === undefined) child.kill(sig);
+  };
+
+  const app: AppProcess = {
+    pid,
+    port: Number(port),
+    url: (path = '/') => `http://127.0.0.1:${port}${path.startsWith('/') ? path : `/${path}`}`,
+    output,
+    lines: () => [...captured],
+    exited,
+    exitCode: () => exitInfo?.code ?? null,
+    exitCodeSync: () => exitInfo?.code ?? null,
+    signal,
+    waitForLine(pattern, timeoutMs = 10_000) {
+      const matches = (line: string): boolean => {
+        pattern.lastIndex = 0;
+        return pattern.test(line);
+      };
+      const seen = captured.find(matches);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<string>((resolveLine, reject) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          lineListeners.delete(onLine);
+        };
+        const onLine = (line: string): void => {
+          if (!matches(line)) return;
+          done();
+          resolveLine(line);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`No output line matched ${pattern} within ${timeoutMs} ms\n--- app output ---\n${output()}`));
+        }, timeoutMs);
+        lineListeners.add(onLine);
+        void exited.then((exit) => {
+          if (!lineListeners.has(onLine)) return;
+          done();
+          reject(new Error(`App exited (${describeExit(exit)}) before a line matched ${pattern}\n--- app output ---\n${output()}`));
+        });
+      });
+    },
+    async stop() {
+      if (exitInfo !== undefined) return exitInfo;
+      signal('SIGTERM');
+      const killTimer = setTimeout(() => signal('SIGKILL'), KILL_AFTER_MS);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(killTimer);
+      }
+    },
+  };
+
+  if ((opts.waitFor ?? 'listening') === 'listening') {
+    try {
+      await waitFor(
+        async () => {
+          if (exitInfo !== undefined) throw new Error(`App exited (${describeExit(exitInfo)}) before it was listening`);
+          try {
+            const response = await fetch(app.url('/health/live'), { signal: AbortSignal.timeout(1_000) });
+            await response.arrayBuffer();
+            return response.status === 200;
+          } catch {
+            return false; // Not listening yet.
+          }
+        },
+        { timeoutMs: HEALTH_TIMEOUT_MS, intervalMs: 50, description: `GET ${app.url('/health/live')} to answer 200` },
+      );
+    } catch (error) {
+      signal('SIGKILL');
+      await exited;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`${reason}\n--- app output ---\n${output()}`);
+    }
+  }
+  return app;
+}
+
+function describeExit(exit: AppExit): string {
+  return exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+}
+
+let buildChecked = false;
+
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const mtime = entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs;
+    newest = Math.max(newest, mtime);
+  }
+  return newest;
+}
+
+/**
+ * Runs `npx nest build` (synchronously, at most once per jest worker) when
+ * dist/main.js is missing or older than any file under src/.
+ */
+export function ensureBuilt(): void {
+  if (buildChecked) return;
+  const main = join(REPO_ROOT, 'dist', 'main.js');
+  const stale = !existsSync(main) || statSync(main).mtimeMs < newestMtimeMs(join(REPO_ROOT, 'src'));
+  if (stale) {
+    try {
+      execFileSync('npx', ['nest', 'build'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 300_000 });
+    } catch (error) {
+      const details = error as { stdout?: Buffer; stderr?: Buffer; message: string };
+      throw new Error(`nest build failed: ${details.message}\n${details.stdout?.toString() ?? ''}${details.stderr?.toString() ?? ''}`);
+    }
+  }
+  buildChecked = true;
+}

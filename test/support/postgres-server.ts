@@ -1,0 +1,538 @@
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { Client, type QueryResultRow } from 'pg';
+import { freePort } from './ports';
+import { isProcessGone, waitFor, WaitTimeoutError, waitForGone, waitForResumed, waitForStopped } from './wait';
+
+const execFileAsync = promisify(execFile);
+
+/** One row of pg_stat_activity (the columns tests usually look at are typed). */
+export interface PgStatActivityRow {
+  pid: number;
+  datname: string | null;
+  usename: string | null;
+  application_name: string;
+  client_addr: string | null;
+  backend_start: Date | null;
+  state: string | null;
+  wait_event_type: string | null;
+  wait_event: string | null;
+  query: string;
+  backend_type: string;
+  [column: string]: unknown;
+}
+
+/** A PostgreSQL cluster owned by the test, on its own loopback port. */
+export interface PostgresFixture {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  readonly database: 'app';
+  readonly user: 'postgres';
+  /** The fixture's temp dir (data directory and socket directory live below it). */
+  readonly dir: string;
+  readonly dataDir: string;
+  /** False when pg_stat_statements could not be loaded or created. */
+  readonly hasPgStatStatements: boolean;
+  /** PID of the postmaster itself (not of a runuser wrapper); changes on start(). */
+  readonly pid: number;
+  /** `postgres://postgres@127.0.0.1:PORT/app` (or another database). */
+  url(database?: string): string;
+  /** SIGKILL the postmaster and all its children; wait until they are gone. */
+  kill(): Promise<void>;
+  /** SIGSTOP the postmaster and every backend: existing connections hang too. */
+  pause(): Promise<void>;
+  /** SIGCONT everything pause() stopped. */
+  resume(): Promise<void>;
+  /** Graceful fast shutdown (SIGINT); waits for exit (SIGKILL after 15 s). */
+  stop(): Promise<void>;
+  /** Start again on the same port and data dir; no-op while running. */
+  start(): Promise<void>;
+  /** stop() then start(). */
+  restart(): Promise<void>;
+  /** Remove everything: resume, stop (or kill), delete the temp dir. Idempotent. */
+  destroy(): Promise<void>;
+  /** One query on a fresh short-lived connection to `app` (statement_timeout 10 s). */
+  query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** pg_stat_activity rows of database `app`, without the asking backend. */
+  appConnections(applicationName?: string): Promise<PgStatActivityRow[]>;
+  /** The server's captured log (stderr/stdout). */
+  output(): string;
+}
+
+const HOST = '127.0.0.1';
+const DATABASE = 'app';
+const USER = 'postgres';
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 15_000;
+const MAX_LOG_LINES = 2_000;
+const HELPER_APPLICATION_NAME = 'pg-fixture';
+
+/** Fixtures still alive; killed synchronously if the test process exits. */
+const liveFixtures = new Set<PostgresServer>();
+let exitHookInstalled = false;
+
+function track(server: PostgresServer): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const fixture of liveFixtures) fixture.killSyncOnExit();
+    });
+  }
+  liveFixtures.add(server);
+}
+
+/** The newest installed PostgreSQL: /usr/lib/postgresql/<highest version>. */
+function postgresInstallDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((name) => /^\d+(\.\d+)?$/.test(name) && existsSync(join(root, name, 'bin', 'postgres')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length === 0) throw new Error(`postgres fixture: no PostgreSQL found under ${root}/*/bin`);
+  return join(root, versions[0]);
+}
+
+/** Direct and indirect children of `pid`, read from /proc. */
+function descendantPids(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // Exited meanwhile.
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(name));
+    children.set(ppid, list);
+  }
+  const result: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() as number) ?? []) {
+      result.push(child);
+      queue.push(child);
+    }
+  }
+  return result;
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+interface RunningProcess {
+  child: ChildProcess;
+  /** The spawned process: runuser when running as root, else the postmaster. */
+  wrapperPid: number;
+  postmasterPid: number;
+  exited: Promise<void>;
+  hasExited: boolean;
+}
+
+/** Startup failure; `output` is the server's log. */
+class PostgresStartError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+    this.name = 'PostgresStartError';
+  }
+}
+
+class PostgresServer implements PostgresFixture {
+  readonly host = HOST;
+  readonly database = DATABASE;
+  readonly user = USER;
+  readonly dataDir: string;
+  readonly socketDir: string;
+  hasPgStatStatements = false;
+  private proc: RunningProcess | undefined;
+  private lastPid = 0;
+  private pausedPids: number[] = [];
+  /** SysV shared memory key/id from postmaster.pid, to clean up after a SIGKILL. */
+  private shmem: { key: string; id: string } | undefined;
+  private removed = false;
+  private readonly log: string[] = [];
+
+  constructor(
+    public port: number,
+    readonly dir: string,
+    private readonly installDir: string,
+    private readonly asPostgresUser: boolean,
+  ) {
+    this.dataDir = join(dir, 'data');
+    this.socketDir = join(dir, 'socket');
+  }
+
+  get pid(): number {
+    return this.proc?.postmasterPid ?? this.lastPid;
+  }
+
+  url(database: string = DATABASE): string {
+    return `postgres://${USER}@${HOST}:${this.port}/${database}`;
+  }
+
+  output(): string {
+    return this.log.join('\n');
+  }
+
+  /** Runs initdb (trust auth, superuser postgres) into dataDir. */
+  async initdb(): Promise<void> {
+    const [command, args] = this.command(join(this.installDir, 'bin', 'initdb'), [
+      '-D', this.dataDir, '-A', 'trust', '-U', USER, '-E', 'UTF8', '--locale=C', '--no-sync',
+    ]);
+    try {
+      await execFileAsync(command, args, { cwd: this.dir, env: this.env(), timeout: 60_000 });
+    } catch (error) {
+      const details = error as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`postgres fixture: initdb failed: ${details.message}\n${details.stdout ?? ''}${details.stderr ?? ''}`);
+    }
+  }
+
+  /** Creates database app and (when loadable) the pg_stat_statements extension. */
+  async createAppDatabase(): Promise<void> {
+    await this.queryOn('postgres', `CREATE DATABASE ${DATABASE}`);
+    if (!this.preloadsPgStatStatements()) return;
+    try {
+      await this.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      this.hasPgStatStatements = true;
+    } catch {
+      this.hasPgStatStatements = false;
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.removed) throw new Error('postgres fixture: start() after destroy()');
+    if (this.proc && !this.proc.hasExited) return;
+    const proc = this.spawnPostmaster();
+    this.proc = proc;
+    await this.waitUntilReady(proc);
+  }
+
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.hasExited) return;
+    const pids = [proc.postmasterPid, ...descendantPids(proc.postmasterPid)];
+    for (const pid of pids) signalQuietly(pid, 'SIGKILL');
+    // runuser stops itself when its child stops; wake it so it can reap and exit.
+    if (proc.wrapperPid !== proc.postmasterPid) signalQuietly(proc.wrapperPid, 'SIGCONT');
+    await proc.exited;
+    await waitForGone(pids);
+    this.pausedPids = [];
+    this.removeStaleState();
+  }
+
+  async pause(): Promise<void> {
+    const proc = this.requireRunning('pause');
+    // Postmaster first, so it cannot fork new backends while we stop the others.
+    process.kill(proc.postmasterPid, 'SIGSTOP');
+    const children = descendantPids(proc.postmasterPid);
+    for (const pid of children) signalQuietly(pid, 'SIGSTOP');
+    this.pausedPids = [proc.postmasterPid, ...children];
+    await waitForStopped(this.pausedPids);
+  }
+
+  async resume(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.hasExited || this.pausedPids.length === 0) return;
+    const pids = [...new Set([...this.pausedPids, ...descendantPids(proc.postmasterPid)])];
+    for (const pid of pids) signalQuietly(pid, 'SIGCONT');
+    if (proc.wrapperPid !== proc.postmasterPid) signalQuietly(proc.wrapperPid, 'SIGCONT');
+    this.pausedPids = [];
+    await waitForResumed(pids.filter((pid) => !isProcessGone(pid)));
+  }
+
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.hasExited) return;
+    await this.resume();
+    process.kill(proc.postmasterPid, 'SIGINT');
+    try {
+      await waitFor(async () => proc.hasExited, {
+        timeoutMs: STOP_TIMEOUT_MS,
+        description: `postmaster ${proc.postmasterPid} to shut down after SIGINT`,
+      });
+      this.shmem = undefined; // A clean shutdown removes its own segment.
+    } catch (error) {
+      if (!(error instanceof WaitTimeoutError)) throw error;
+      await this.kill();
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.removed) return;
+    this.removed = true;
+    try {
+      await this.stop();
+    } finally {
+      await this.kill();
+      await rm(this.dir, { recursive: true, force: true });
+      liveFixtures.delete(this);
+    }
+  }
+
+  query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> {
+    return this.queryOn<R>(DATABASE, sql, params);
+  }
+
+  appConnections(applicationName?: string): Promise<PgStatActivityRow[]> {
+    const byName = applicationName === undefined ? '' : ' AND application_name = $2';
+    const params: unknown[] = applicationName === undefined ? [DATABASE] : [DATABASE, applicationName];
+    return this.query<PgStatActivityRow>(
+      `SELECT * FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()${byName} ORDER BY pid`,
+      params,
+    );
+  }
+
+  /** Used by the process 'exit' hook only: must be synchronous. */
+  killSyncOnExit(): void {
+    const proc = this.proc;
+    if (proc && !proc.hasExited) {
+      for (const pid of [proc.postmasterPid, ...descendantPids(proc.postmasterPid)]) signalQuietly(pid, 'SIGKILL');
+      if (proc.wrapperPid !== proc.postmasterPid) signalQuietly(proc.wrapperPid, 'SIGCONT');
+    }
+    this.removeSharedMemory();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async queryOn<R extends QueryResultRow = QueryResultRow>(
+    database: string,
+    sql: string,
+    params?: unknown[],
+  ): Promise<R[]> {
+    const client = new Client({
+      host: HOST,
+      port: this.port,
+      user: USER,
+      database,
+      application_name: HELPER_APPLICATION_NAME,
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: 10_000,
+      query_timeout: 15_000,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const result = await client.query<R>(sql, params);
+      return result.rows;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private spawnPostmaster(): RunningProcess {
+    const args = ['-D', this.dataDir, '-p', String(this.port), '-k', this.socketDir];
+    args.push('-c', `listen_addresses=${HOST}`, '-c', 'fsync=off');
+    if (this.preloadsPgStatStatements()) args.push('-c', 'shared_preload_libraries=pg_stat_statements');
+    const [command, fullArgs] = this.command(join(this.installDir, 'bin', 'postgres'), args);
+    const child = spawn(command, fullArgs, { cwd: this.dir, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid === undefined) throw new Error(`postgres fixture: could not spawn ${command}`);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.capture(line));
+    }
+    const proc: RunningProcess = {
+      child,
+      wrapperPid: child.pid,
+      postmasterPid: this.asPostgresUser ? 0 : child.pid,
+      hasExited: false,
+      exited: Promise.resolve(),
+    };
+    proc.exited = new Promise<void>((resolve) => {
+      child.once('exit', () => {
+        proc.hasExited = true;
+        resolve();
+      });
+    });
+    return proc;
+  }
+
+  private async waitUntilReady(proc: RunningProcess): Promise<void> {
+    let lastError = 'no answer yet';
+    try {
+      await waitFor(
+        async () => {
+          if (proc.hasExited) throw new Error('postgres exited during startup');
+          try {
+            await this.ping();
+            return true;
+          } catch (error) {
+            lastError = error instanceof Error ? error.message : String(error);
+            return false;
+          }
+        },
+        { timeoutMs: START_TIMEOUT_MS, intervalMs: 25, description: `postgres on ${HOST}:${this.port} to accept connections` },
+      );
+      // Accepting connections implies the current postmaster has written postmaster.pid.
+      const lockFile = readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n');
+      proc.postmasterPid = Number(lockFile[0]);
+      const [key, id] = (lockFile[6] ?? '').trim().split(/\s+/);
+      this.shmem = key && id ? { key, id } : undefined;
+      this.lastPid = proc.postmasterPid;
+    } catch (error) {
+      const pids = proc.postmasterPid > 0 ? [proc.postmasterPid] : [];
+      pids.push(...descendantPids(proc.wrapperPid));
+      for (const pid of pids) signalQuietly(pid, 'SIGKILL');
+      signalQuietly(proc.wrapperPid, 'SIGKILL');
+      await proc.exited;
+      await waitForGone(pids).catch(() => undefined);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new PostgresStartError(`${reason} (last error: ${lastError})\n--- postgres output ---\n${this.output()}`, this.output());
+    }
+  }
+
+  /** One short connection to the always-present `postgres` database. */
+  private async ping(): Promise<void> {
+    const client = new Client({
+      host: HOST,
+      port: this.port,
+      user: USER,
+      database: 'postgres',
+      connectionTimeoutMillis: 1_000,
+      query_timeout: 1_000,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** After a SIGKILL: drop the orphaned SysV segment and the stale lock file. */
+  private removeStaleState(): void {
+    this.removeSharedMemory();
+    rmSync(join(this.dataDir, 'postmaster.pid'), { force: true });
+  }
+
+  /**
+   * Removes the cluster's SysV segment only if it still exists under the same
+   * id AND key with no process attached (ids are reused by other servers).
+   */
+  private removeSharedMemory(): void {
+    const recorded = this.shmem;
+    this.shmem = undefined;
+    if (!recorded) return;
+    let table: string;
+    try {
+      table = readFileSync('/proc/sysvipc/shm', 'utf8');
+    } catch {
+      return;
+    }
+    // Columns: key shmid perms size cpid lpid nattch ...
+    const orphaned = table
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .some(([key, id, , , , , nattch]) => key === recorded.key && id === recorded.id && nattch === '0');
+    if (!orphaned) return;
+    try {
+      execFileSync('ipcrm', ['-m', recorded.id], { stdio: 'ignore' });
+    } catch {
+      // Removed meanwhile, or ipcrm is missing: nothing to do.
+    }
+  }
+
+  private preloadsPgStatStatements(): boolean {
+    return existsSync(join(this.installDir, 'lib', 'pg_stat_statements.so'));
+  }
+
+  /** The command line, wrapped in `runuser -u postgres --` when running as root. */
+  private command(binary: string, args: string[]): [string, string[]] {
+    return this.asPostgresUser ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C' };
+  }
+
+  private requireRunning(action: string): RunningProcess {
+    const proc = this.proc;
+    if (!proc || proc.hasExited) throw new Error(`postgres fixture: ${action}() while the server is not running`);
+    return proc;
+  }
+
+  private capture(line: string): void {
+    this.log.push(line);
+    if (this.log.length > MAX_LOG_LINES) this.log.shift();
+  }
+}
+
+/** Makes every ancestor of `dir` traversable (o+x) so the postgres user can reach it. */
+function makeAncestorsTraversable(dir: string): void {
+  for (let current = dirname(dir); ; current = dirname(current)) {
+    const mode = statSync(current).mode;
+    if ((mode & 0o001) === 0) chmodSync(current, (mode & 0o7777) | 0o001);
+    if (dirname(current) === current) break;
+  }
+}
+
+function postgresIds(): { uid: number; gid: number } {
+  const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    throw new Error('postgres fixture: running as root but there is no "postgres" OS user');
+  }
+}
+
+/**
+ * Creates and starts a private PostgreSQL cluster (newest version under
+ * /usr/lib/postgresql) on a free 127.0.0.1 port: initdb with trust auth in a
+ * fresh temp dir, the postgres binary spawned directly (as the postgres OS
+ * user via runuser when running as root), database `app` and, if available,
+ * the pg_stat_statements extension. Resolves once it accepts connections.
+ * Call destroy() in afterAll; a process 'exit' hook SIGKILLs anything left.
+ */
+export async function startPostgres(): Promise<PostgresFixture> {
+  const installDir = postgresInstallDir();
+  const asPostgresUser = process.getuid?.() === 0;
+  const dir = await mkdtemp(join(tmpdir(), 'pg-fixture-'));
+  const server = new PostgresServer(0, dir, installDir, asPostgresUser);
+  track(server);
+  try {
+    await mkdir(server.socketDir);
+    if (asPostgresUser) {
+      const { uid, gid } = postgresIds();
+      chownSync(dir, uid, gid);
+      chownSync(server.socketDir, uid, gid);
+      makeAncestorsTraversable(dir);
+    }
+    await server.initdb();
+    // The free port may be taken between freePort() and bind: retry on a new one.
+    for (let attempt = 1; ; attempt++) {
+      server.port = await freePort();
+      try {
+        await server.start();
+        break;
+      } catch (error) {
+        const portTaken = error instanceof PostgresStartError && /could not bind|address already in use/i.test(error.output);
+        if (!portTaken || attempt >= 3) throw error;
+      }
+    }
+    await server.createAppDatabase();
+    return server;
+  } catch (error) {
+    await server.destroy();
+    throw error;
+  }
+}
