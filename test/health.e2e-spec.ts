@@ -116,7 +116,8 @@ describe('health probes with every dependency up', () => {
   });
 
   it('hides details from anonymous callers and callers with a wrong token', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: DETAILS_TOKEN }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: DETAILS_TOKEN }];
+    for (const headers of variants) {
       const p = await probe(app, '/health/ready', headers);
       expect(p.text).not.toMatch(/redis_version|version"|127\.0\.0\.1|"host"/);
     }
