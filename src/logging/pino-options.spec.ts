@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StdSerializedResults } from 'pino-http';
-import { accessErrorObject, accessLogLevel, serializeError, serializeRequest } from './pino-options';
+import { accessErrorObject, accessLogLevel, isUnloggedRoute, serializeError, serializeRequest } from './pino-options';
 
 type SerializedRequest = StdSerializedResults['req'];
 type SerializedError = StdSerializedResults['err'];
@@ -52,5 +52,19 @@ describe('access log level and error object', () => {
     const fields = { err: new Error('x'), responseTime: 3 };
     expect(accessErrorObject(req, res(503), new Error('failed with status code 503'), fields)).toEqual({ responseTime: 3 });
     expect(accessErrorObject(req, res(500), new Error('boom'), fields)).toBe(fields);
+  });
+});
+
+describe('isUnloggedRoute', () => {
+  it.each(['/health', '/health/live', '/health/ready', '/health/ready/:check', '/health/:check', '/metrics'])('leaves %s out', (route) => {
+    expect(isUnloggedRoute(route)).toBe(true);
+  });
+
+  it.each(['/jobs', '/jobs/:id', '/healthz', '/metrics-old', '/docs-json'])('logs %s', (route) => {
+    expect(isUnloggedRoute(route)).toBe(false);
+  });
+
+  it('logs requests no route matched', () => {
+    expect(isUnloggedRoute(undefined)).toBe(false);
   });
 });

@@ -9,12 +9,17 @@ type SerializedRequest = StdSerializedResults['req'];
 type SerializedError = StdSerializedResults['err'];
 
 /**
- * Request paths that are never access-logged (probes and scrapes would drown
- * everything else). Nest 11 path syntax: `/health/{*path}` covers every
- * sub-path. Excluded requests skip the pino-http middleware entirely: no
- * child logger, no serialization, no async-context store.
+ * Routes that are never access-logged (probes and scrapes would drown
+ * everything else), by route template: `/health`, every `/health/...` route
+ * and `/metrics`. Requests no route matched (404s) are logged.
  */
-export const UNLOGGED_PATHS = ['/health', '/health/{*path}', '/metrics'];
+export const UNLOGGED_ROUTES = { exact: ['/health', '/metrics'], prefixes: ['/health/'] } as const;
+
+/** Whether the route template `route` (Fastify's `request.routeOptions.url`) is left out of the access log. */
+export function isUnloggedRoute(route: string | undefined): boolean {
+  if (route === undefined) return false;
+  return (UNLOGGED_ROUTES.exact as readonly string[]).includes(route) || UNLOGGED_ROUTES.prefixes.some((p) => route.startsWith(p));
+}
 
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -84,21 +89,34 @@ export function accessLogLevel(_req: IncomingMessage, res: ServerResponse, error
   return 'info';
 }
 
+/** Serializers of the root logger and of the access logger (which would otherwise reset them to pino's). */
+export const LOG_SERIALIZERS = { req: serializeRequest, err: serializeError };
+
 /**
- * Log fields (see docs/OBSERVABILITY.md): every line emitted while a request
- * is served carries `reqId` (the `X-Request-Id`, see request-id.ts); the
- * access line adds `req`, `res` and `responseTime`.
+ * pino-http options of the access logger (request-logging.ts), on top of the
+ * root logger: lines logged inside a request carry only `reqId`; the full
+ * `req` goes on the access line.
+ */
+export const ACCESS_LOG_OPTIONS = {
+  quietReqLogger: true,
+  customLogLevel: accessLogLevel,
+  customErrorObject: accessErrorObject,
+  serializers: LOG_SERIALIZERS,
+};
+
+/**
+ * The root logger (nestjs-pino builds it with pino-http from these options).
+ * Log fields: see docs/OBSERVABILITY.md. nestjs-pino's own request
+ * middleware is not mounted (`forRoutes: []`): on Fastify it would run
+ * through @fastify/middie and a path match on every request, probes
+ * included; RequestLogging does the same job in one Fastify hook.
  */
 export function buildPinoOptions(app: AppConfig): Params {
   return {
     pinoHttp: {
       level: app.logLevel,
       redact: { paths: REDACTED_PATHS, censor: CENSOR },
-      // Lines logged inside a request carry only `reqId`; the full `req` goes on the access line.
-      quietReqLogger: true,
-      customLogLevel: accessLogLevel,
-      customErrorObject: accessErrorObject,
-      serializers: { req: serializeRequest, err: serializeError },
+      serializers: LOG_SERIALIZERS,
       ...(app.production || app.nodeEnv === 'test'
         ? {}
         : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }),
@@ -116,6 +134,6 @@ export function buildPinoOptions(app: AppConfig): Params {
         },
       },
     },
-    exclude: UNLOGGED_PATHS,
+    forRoutes: [],
   };
 }
