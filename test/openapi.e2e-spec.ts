@@ -40,7 +40,7 @@ describe('OpenAPI document', () => {
     });
     const { createApp } = await import('../src/app.factory');
     ({ app } = await createApp());
-    const fastify = app.getHttpAdapter().getInstance<FastifyInstance>();
+    const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
     fastify.addHook('onRoute', (route: RouteOptions) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const method of methods) served.push({ method: method.toUpperCase(), path: route.url });
