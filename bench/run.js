@@ -1,0 +1,486 @@
+'use strict';
+/**
+ * `npm run bench` (= `npm run build && node bench/run.js`): issue 8's figures,
+ * measured against their baselines in one run.
+ *
+ *   services  the test harness's throwaway redis-server and PostgreSQL (pg_stat_statements),
+ *             on free loopback ports; never the machine's own 5432/6379
+ *   app       `node dist/main.js`, NODE_ENV=production, LOG_LEVEL=info, default health settings
+ *   ceiling   bench/ceiling-server.js: bare node:http answering a fixed JSON body
+ *   load      autocannon as its own process, 32 connections, warm-up then measured run
+ *
+ * Figures (each taken BENCH_ROUNDS times, default 2; the table shows the mean and every run):
+ *   1. liveness / readiness req/s, p50, p99, as ratios to the ceiling
+ *   2. dependency calls (Redis cmdstat_ping, PostgreSQL SELECT 1) per readiness request and per second
+ *   3. readiness while Redis / PostgreSQL is SIGSTOPped: worst and p99 latency, first 503, back to 200
+ *   4. spawn → liveness 200 and → readiness 200; RSS after the load
+ *   5. jobs create+get vs raw ioredis SET+GET (bench/jobs.js); logging/metrics cost (bench/observability.js)
+ *
+ * Environment: BENCH_DURATION_SEC (10), BENCH_WARMUP_SEC (2), BENCH_CONNECTIONS (32),
+ * BENCH_ROUNDS (2), BENCH_BOOTS (3), BENCH_PAUSE_SEC (4), BENCH_OBSERVABILITY (1; 0 skips it).
+ * Output: a table on stdout, JSON in bench/results/<timestamp>.json.
+ */
+const { mkdirSync, writeFileSync, existsSync } = require('node:fs');
+const { join } = require('node:path');
+const {
+  cannon,
+  installExitCleanup,
+  machine,
+  mean,
+  now,
+  probe,
+  round,
+  rssMiB,
+  sleep,
+  spawnApp,
+  startCeiling,
+  startPoller,
+  startServices,
+  timeTo200,
+} = require('./support');
+
+const num = (name, fallback) => (process.env[name] === undefined || process.env[name] === '' ? fallback : Number(process.env[name]));
+const SETTINGS = {
+  connections: num('BENCH_CONNECTIONS', 32),
+  durationSec: num('BENCH_DURATION_SEC', 10),
+  warmupSec: num('BENCH_WARMUP_SEC', 2),
+  rounds: Math.max(2, num('BENCH_ROUNDS', 2)),
+  boots: Math.max(2, num('BENCH_BOOTS', 3)),
+  pauseSec: num('BENCH_PAUSE_SEC', 4),
+  faultLoad: { connections: 4, rate: 1000 },
+  pollIntervalMs: 20,
+  bootPollIntervalMs: 10,
+  observability: process.env.BENCH_OBSERVABILITY !== '0',
+};
+
+/** The app's defaults (src/config/environment.ts), which the bench does not override. */
+const HEALTH_DEFAULTS = { intervalMs: 1000, failureIntervalMs: 500, checkTimeoutMs: 500, readinessBudgetMs: 800 };
+
+const TARGETS = {
+  throughputRatio: 0.6,
+  readinessP99Ms: 3,
+  callsPerCheckPerInterval: 1,
+  pausedWorstMs: 1000,
+  first503Ms: 1500,
+  back200Ms: 1500,
+  bootReadyMs: 1000,
+  rssMiB: 120,
+};
+
+const log = (line) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+// ------------------------------------------------------------------ dependency counters
+
+/** Redis: CONFIG RESETSTAT; later INFO commandstats → calls per command. */
+async function redisResetStats(redis) {
+  await redis.command('CONFIG', 'RESETSTAT');
+}
+
+async function redisCommandCalls(redis) {
+  const text = String(await redis.command('INFO', 'commandstats'));
+  const calls = {};
+  for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]] = Number(match[2]);
+  return calls;
+}
+
+/** PostgreSQL: pg_stat_statements_reset(); later the statements run in database `app`. */
+async function pgResetStats(postgres) {
+  if (postgres.hasPgStatStatements) await postgres.query('SELECT pg_stat_statements_reset()');
+}
+
+async function pgStatementCalls(postgres) {
+  if (!postgres.hasPgStatStatements) return null;
+  const rows = await postgres.query(
+    `SELECT s.query, s.calls::int AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+      WHERE d.datname = 'app' AND s.query NOT ILIKE '%pg_stat_statements%'`,
+  );
+  const select1 = rows.filter((r) => /^select (1|\$1)$/i.test(r.query.trim())).reduce((a, r) => a + r.calls, 0);
+  const all = rows.reduce((a, r) => a + r.calls, 0);
+  return { select1, all, statements: rows };
+}
+
+// ------------------------------------------------------------------ phases
+
+/** Figure 4 (boot): spawn → /health/live 200 and → /health/ready 200, polled every 10 ms. */
+async function measureBoot(services, index, keep) {
+  const app = await spawnApp({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url() });
+  const alive = () => app.child.exitCode === null && app.child.signalCode === null;
+  try {
+    const [liveMs, readyMs] = await Promise.all([
+      timeTo200(`${app.baseUrl}/health/live`, app.spawnedAt, { intervalMs: SETTINGS.bootPollIntervalMs, isAlive: alive }),
+      timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { intervalMs: SETTINGS.bootPollIntervalMs, isAlive: alive }),
+    ]);
+    const result = { boot: index + 1, liveMs: round(liveMs, 0), readyMs: round(readyMs, 0), rssAtReadyMiB: rssMiB(app.pid) };
+    log(`boot ${index + 1}: live ${result.liveMs} ms, ready ${result.readyMs} ms`);
+    if (!keep) await app.stop();
+    return { result, app: keep ? app : undefined };
+  } catch (error) {
+    await app.stop();
+    throw new Error(`${error.message}\n--- app output ---\n${app.output.tail}`);
+  }
+}
+
+/** One measured load: a warm-up run, then the measured run (both autocannon processes). */
+async function load(url) {
+  await cannon(url, { connections: SETTINGS.connections, durationSec: SETTINGS.warmupSec });
+  return cannon(url, { connections: SETTINGS.connections, durationSec: SETTINGS.durationSec });
+}
+
+/** Figures 1, 2 and 4 (RSS): one round of ceiling, liveness, readiness (counting dependency calls). */
+async function throughputRound(services, app, ceiling, index) {
+  const ceilingRun = await load(ceiling.url);
+  log(`round ${index + 1}: ceiling ${ceilingRun.rps} req/s, p99 ${ceilingRun.latencyMs.p99} ms`);
+  const liveRun = await load(`${app.baseUrl}/health/live`);
+  log(`round ${index + 1}: liveness ${liveRun.rps} req/s, p99 ${liveRun.latencyMs.p99} ms`);
+
+  const readyUrl = `${app.baseUrl}/health/ready`;
+  await cannon(readyUrl, { connections: SETTINGS.connections, durationSec: SETTINGS.warmupSec });
+  await Promise.all([redisResetStats(services.redis), pgResetStats(services.postgres)]);
+  const windowStart = now();
+  const readyRun = await cannon(readyUrl, { connections: SETTINGS.connections, durationSec: SETTINGS.durationSec });
+  const [redisCalls, pgCalls] = await Promise.all([redisCommandCalls(services.redis), pgStatementCalls(services.postgres)]);
+  const windowMs = now() - windowStart;
+  log(`round ${index + 1}: readiness ${readyRun.rps} req/s, p99 ${readyRun.latencyMs.p99} ms`);
+
+  const intervals = windowMs / HEALTH_DEFAULTS.intervalMs;
+  // A timer-driven check may fire at both ends of the window: floor(intervals) + 1 calls are allowed.
+  const allowed = Math.floor(intervals) + 1;
+  const count = (calls) =>
+    calls === null
+      ? null
+      : {
+          calls,
+          perReadinessRequest: round(calls / Math.max(readyRun.requests, 1), 6),
+          perSecond: round(calls / (windowMs / 1000), 2),
+          perInterval: round(calls / intervals, 2),
+          allowedInWindow: allowed,
+        };
+  const otherRedis = Object.entries(redisCalls)
+    .filter(([name]) => !['ping', 'info', 'config'].includes(name))
+    .reduce((a, [, n]) => a + n, 0);
+  const dependencies = {
+    windowMs: round(windowMs, 0),
+    readinessRequests: readyRun.requests,
+    redisPing: count(redisCalls.ping ?? 0),
+    redisOtherCommands: otherRedis,
+    postgresSelect1: pgCalls ? count(pgCalls.select1) : null,
+    postgresAllStatements: pgCalls ? pgCalls.all : null,
+  };
+  const rss = rssMiB(app.pid);
+  log(`round ${index + 1}: ${dependencies.redisPing.calls} PING, ${pgCalls?.select1} SELECT 1 in ${dependencies.windowMs} ms; RSS ${rss} MiB`);
+  return {
+    round: index + 1,
+    ceiling: ceilingRun,
+    liveness: liveRun,
+    readiness: readyRun,
+    ratios: {
+      livenessRps: round(liveRun.rps / ceilingRun.rps, 3),
+      readinessRps: round(readyRun.rps / ceilingRun.rps, 3),
+      livenessP50: ratioOrNull(liveRun.latencyMs.p50, ceilingRun.latencyMs.p50),
+      livenessP99: ratioOrNull(liveRun.latencyMs.p99, ceilingRun.latencyMs.p99),
+      readinessP50: ratioOrNull(readyRun.latencyMs.p50, ceilingRun.latencyMs.p50),
+      readinessP99: ratioOrNull(readyRun.latencyMs.p99, ceilingRun.latencyMs.p99),
+    },
+    dependencies,
+    rssAfterMiB: rss,
+  };
+}
+
+const ratioOrNull = (a, b) => (b > 0 ? round(a / b, 2) : null);
+
+/** Waits until readiness answers 200 `samples` times in a row (the app is healthy again). */
+async function waitReady(app, timeoutMs = 30_000) {
+  const deadline = now() + timeoutMs;
+  let streak = 0;
+  while (streak < 5) {
+    if (now() > deadline) throw new Error('readiness did not return to 200');
+    streak = (await probe(`${app.baseUrl}/health/ready`)).status === 200 ? streak + 1 : 0;
+    await sleep(50);
+  }
+}
+
+/**
+ * Figure 3: readiness while `dependency` is SIGSTOPped. A poller (one request
+ * every ~20 ms) gives first 503 and back to 200; a modest rate-limited
+ * autocannon load across the whole window gives p99 and the worst latency.
+ */
+async function faultRun(kind, fixture, app, index) {
+  await waitReady(app);
+  const url = `${app.baseUrl}/health/ready`;
+  const beforeMs = 1500;
+  const afterMs = 3000;
+  const poller = startPoller(url, SETTINGS.pollIntervalMs);
+  const loadRun = cannon(url, {
+    connections: SETTINGS.faultLoad.connections,
+    rate: SETTINGS.faultLoad.rate,
+    durationSec: (beforeMs + SETTINGS.pauseSec * 1000 + afterMs) / 1000,
+  });
+  let tPause;
+  let tResume;
+  try {
+    await sleep(beforeMs);
+    tPause = now();
+    await fixture.pause();
+    await sleep(SETTINGS.pauseSec * 1000 - (now() - tPause));
+  } finally {
+    tResume = now();
+    await fixture.resume();
+  }
+  const recoveryDeadline = tResume + 15_000;
+  while (!poller.samples.some((s) => s.sentAt >= tResume && s.status === 200) && now() < recoveryDeadline) await sleep(20);
+  const autocannonRun = await loadRun;
+  const samples = await poller.stop();
+
+  const first503 = samples.find((s) => s.sentAt >= tPause && s.status === 503);
+  const back200 = samples.find((s) => s.sentAt >= tResume && s.status === 200);
+  const inPause = samples.filter((s) => s.sentAt >= tPause && s.sentAt < tResume).map((s) => s.latencyMs).sort((a, b) => a - b);
+  const other = samples.filter((s) => s.status !== 200 && s.status !== 503);
+  const result = {
+    dependency: kind,
+    run: index + 1,
+    pausedMs: round(tResume - tPause, 0),
+    first503Ms: first503 ? round(first503.doneAt - tPause, 0) : null,
+    back200Ms: back200 ? round(back200.doneAt - tResume, 0) : null,
+    pollSamples: samples.length,
+    pollDuringPause: {
+      samples: inPause.length,
+      p99Ms: round(inPause[Math.min(inPause.length - 1, Math.floor(inPause.length * 0.99))] ?? null, 1),
+      maxMs: round(inPause.at(-1) ?? null, 1),
+    },
+    pollErrors: other.length,
+    pollMaxMs: round(Math.max(...samples.map((s) => s.latencyMs)), 1),
+    load: autocannonRun,
+  };
+  result.worstMs = round(Math.max(result.pollMaxMs, autocannonRun.latencyMs.max), 1);
+  log(
+    `${kind} paused (${index + 1}): first 503 ${result.first503Ms} ms, back to 200 ${result.back200Ms} ms, ` +
+      `worst ${result.worstMs} ms, load p99 ${autocannonRun.latencyMs.p99} ms (${autocannonRun.statusCodes['503'] ?? 0} × 503)`,
+  );
+  return result;
+}
+
+/** Figure 5: bench/jobs.js against the app under test and the same Redis. */
+async function jobsRuns(services, app) {
+  const { benchJobs } = require('./jobs');
+  const options = { baseUrl: app.baseUrl, redisUrl: services.redis.url(), connections: SETTINGS.connections };
+  await benchJobs({ ...options, durationSec: SETTINGS.warmupSec }); // warm-up, discarded
+  const runs = [];
+  for (let i = 0; i < SETTINGS.rounds; i++) {
+    const result = await benchJobs({ ...options, durationSec: SETTINGS.durationSec });
+    log(`jobs ${i + 1}: API ${result.api.pairsPerSec} pairs/s vs Redis ${result.redis.pairsPerSec} pairs/s (${result.apiToRedisRatio})`);
+    runs.push(result);
+  }
+  return runs;
+}
+
+/** bench/observability.js, when it exists and exports a function (logging and metrics cost). */
+async function observabilityRun(services) {
+  const path = join(__dirname, 'observability.js');
+  if (!SETTINGS.observability) return { skipped: 'BENCH_OBSERVABILITY=0' };
+  if (!existsSync(path)) return { skipped: 'bench/observability.js not present' };
+  const mod = require(path);
+  const fn = typeof mod.benchObservability === 'function' ? mod.benchObservability : Object.values(mod).find((v) => typeof v === 'function');
+  if (typeof fn !== 'function') return { skipped: 'bench/observability.js exports no function' };
+  log('observability: 4 variants × 2 rounds (each variant boots its own app)');
+  return fn({
+    redisUrl: services.redis.url(2),
+    connections: SETTINGS.connections,
+    durationSec: SETTINGS.durationSec,
+    warmupSec: SETTINGS.warmupSec,
+    rounds: SETTINGS.rounds,
+  });
+}
+
+// ------------------------------------------------------------------ table
+
+const fmt = (n, digits = 2) => (n === null || n === undefined ? 'n/a' : String(round(n, digits)));
+const fmtK = (n) => (n === null || n === undefined ? 'n/a' : `${(n / 1000).toFixed(1)}k`);
+const list = (values, digits = 2, unit = '') => values.map((v) => `${fmt(v, digits)}${unit}`).join(', ');
+const met = (ok) => (ok === null ? 'n/a' : ok ? 'yes' : '**no**');
+
+function buildTable(r) {
+  const rows = [];
+  const row = (figure, measured, target = '–', ok = null) => rows.push({ figure, measured, target, met: target === '–' ? '–' : met(ok) });
+  const rounds = r.throughput;
+  const pick = (f) => rounds.map(f);
+
+  const ceilingRps = pick((x) => x.ceiling.rps);
+  row('bare node:http ceiling, req/s', `${fmtK(mean(ceilingRps))} (${ceilingRps.map(fmtK).join(', ')}); p50/p99 ${pick((x) => `${x.ceiling.latencyMs.p50}/${x.ceiling.latencyMs.p99}`).join(', ')} ms`);
+  for (const [name, key, ratioKey] of [
+    ['liveness', 'liveness', 'livenessRps'],
+    ['readiness', 'readiness', 'readinessRps'],
+  ]) {
+    const ratios = pick((x) => x.ratios[ratioKey]);
+    const m = mean(ratios);
+    row(
+      `${name} req/s ÷ ceiling`,
+      `**${fmt(m)}×** (${list(ratios)}); ${fmtK(mean(pick((x) => x[key].rps)))} req/s`,
+      `≥ ${TARGETS.throughputRatio}×`,
+      m >= TARGETS.throughputRatio,
+    );
+    row(
+      `${name} p50 / p99 latency (÷ ceiling)`,
+      pick((x) => `${x[key].latencyMs.p50}/${x[key].latencyMs.p99} ms`).join(', ') +
+        ` (p99 ${list(pick((x) => x.ratios[`${key}P99`]))}×)`,
+      key === 'readiness' ? `p99 ≤ ${TARGETS.readinessP99Ms} ms` : '–',
+      key === 'readiness' ? Math.max(...pick((x) => x.readiness.latencyMs.p99)) <= TARGETS.readinessP99Ms : null,
+    );
+  }
+  const deps = pick((x) => x.dependencies);
+  for (const [label, key] of [
+    ['Redis PING', 'redisPing'],
+    ['PostgreSQL SELECT 1', 'postgresSelect1'],
+  ]) {
+    if (deps.some((d) => d[key] === null)) {
+      row(`${label} under readiness load`, 'not measured (pg_stat_statements missing)', '≤ 1 per interval', null);
+      continue;
+    }
+    const ok = deps.every((d) => d[key].calls <= d[key].allowedInWindow);
+    row(
+      `${label} per readiness request / per s under load`,
+      `${list(deps.map((d) => d[key].perReadinessRequest), 6)} / ${list(deps.map((d) => d[key].perSecond))} ` +
+        `(${deps.map((d) => `${d[key].calls} in ${(d.windowMs / 1000).toFixed(1)} s`).join(', ')}; ${list(deps.map((d) => d[key].perInterval))} per ${HEALTH_DEFAULTS.intervalMs} ms interval)`,
+      '≤ 1 per check per interval',
+      ok,
+    );
+  }
+  for (const kind of ['redis', 'postgres']) {
+    const runs = r.faults.filter((f) => f.dependency === kind);
+    const label = kind === 'redis' ? 'Redis' : 'PostgreSQL';
+    const worst = Math.max(...runs.map((f) => f.worstMs));
+    row(
+      `${label} paused: readiness worst / p99 latency`,
+      `${list(runs.map((f) => f.worstMs), 1, ' ms')} / ${runs.map((f) => `${f.load.latencyMs.p99} ms`).join(', ')}`,
+      `worst ≤ ${TARGETS.pausedWorstMs} ms`,
+      worst <= TARGETS.pausedWorstMs,
+    );
+    const first = runs.map((f) => f.first503Ms);
+    row(`${label} paused: first 503`, list(first, 0, ' ms'), `≤ ${TARGETS.first503Ms} ms`, first.every((v) => v !== null && v <= TARGETS.first503Ms));
+    const back = runs.map((f) => f.back200Ms);
+    row(`${label} resumed: back to 200`, list(back, 0, ' ms'), `≤ ${TARGETS.back200Ms} ms`, back.every((v) => v !== null && v <= TARGETS.back200Ms));
+  }
+  const boots = r.boot;
+  row('spawn → liveness 200', list(boots.map((b) => b.liveMs), 0, ' ms'));
+  row(
+    'spawn → readiness 200',
+    `${list(boots.map((b) => b.readyMs), 0, ' ms')} (boot 1 on a fresh database)`,
+    `≤ ${TARGETS.bootReadyMs} ms`,
+    boots.every((b) => b.readyMs <= TARGETS.bootReadyMs),
+  );
+  const rssValues = [...pick((x) => x.rssAfterMiB), r.rssAfterFaultsMiB, r.rssAfterJobsMiB].filter((v) => v !== null && v !== undefined);
+  row(
+    'RSS after load',
+    `${list(pick((x) => x.rssAfterMiB), 1, ' MiB')} after probe rounds; ${fmt(r.rssAfterJobsMiB, 1)} MiB after jobs load`,
+    `≤ ${TARGETS.rssMiB} MB`,
+    Math.max(...rssValues) <= TARGETS.rssMiB,
+  );
+  if (Array.isArray(r.jobs) && r.jobs.length > 0) {
+    row(
+      'jobs POST+GET pairs/s ÷ raw ioredis SET+GET',
+      `${fmt(mean(r.jobs.map((j) => j.apiToRedisRatio)), 3)}× (${list(r.jobs.map((j) => j.apiToRedisRatio), 3)}); ` +
+        `${list(r.jobs.map((j) => j.api.pairsPerSec), 0)} vs ${list(r.jobs.map((j) => j.redis.pairsPerSec), 0)} pairs/s; API p99 ${r.jobs.map((j) => j.api.latencyMs.p99).join(', ')} ms`,
+    );
+  }
+  const obs = r.observability;
+  if (obs && Array.isArray(obs.variants)) {
+    for (const v of obs.variants.filter((x) => x.name !== 'bare')) {
+      row(
+        `observability "${v.name}" cost vs bare`,
+        `GET /jobs/:id ${fmt(v.jobCostPct, 1)} % (${fmtK(v.job.requestsPerSec)} req/s, ${fmt(v.job.logBytesPerRequest, 0)} log B/req); ` +
+          `GET /health/ready ${fmt(v.probeCostPct, 1)} % (${fmtK(v.probe.requestsPerSec)} req/s)`,
+      );
+    }
+  } else if (obs && obs.skipped) {
+    row('observability cost', `skipped: ${obs.skipped}`);
+  }
+  return rows;
+}
+
+function renderTable(rows) {
+  const header = ['figure', 'measured', 'target', 'met?'];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const r of rows) lines.push(`| ${r.figure} | ${r.measured} | ${r.target} | ${r.met} |`);
+  return lines.join('\n');
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  const startedAt = new Date();
+  const result = { startedAt: startedAt.toISOString(), machine: machine(), settings: { ...SETTINGS, healthDefaults: HEALTH_DEFAULTS }, targets: TARGETS };
+  log(`machine: ${result.machine.cpuModel}, ${result.machine.cpus} CPUs, Node ${result.machine.node}`);
+  let services;
+  let app;
+  let ceiling;
+  try {
+    log('starting throwaway redis-server and PostgreSQL (test harness)');
+    services = await startServices();
+    installExitCleanup();
+    ceiling = await startCeiling();
+
+    result.boot = [];
+    for (let i = 0; i < SETTINGS.boots; i++) {
+      const keep = i === SETTINGS.boots - 1;
+      const { result: boot, app: kept } = await measureBoot(services, i, keep);
+      result.boot.push(boot);
+      if (kept) app = kept;
+    }
+    result.appPid = app.pid;
+
+    result.throughput = [];
+    for (let i = 0; i < SETTINGS.rounds; i++) result.throughput.push(await throughputRound(services, app, ceiling, i));
+
+    result.faults = [];
+    for (let i = 0; i < SETTINGS.rounds; i++) {
+      result.faults.push(await faultRun('redis', services.redis, app, i));
+      result.faults.push(await faultRun('postgres', services.postgres, app, i));
+    }
+    await waitReady(app);
+    result.rssAfterFaultsMiB = rssMiB(app.pid);
+
+    result.jobs = await jobsRuns(services, app);
+    result.rssAfterJobsMiB = rssMiB(app.pid);
+    result.appLogBytes = app.output.bytes;
+
+    await ceiling.stop();
+    await app.stop();
+    ceiling = undefined;
+    app = undefined;
+
+    result.observability = await observabilityRun(services);
+  } catch (error) {
+    if (app) process.stderr.write(`--- app output (tail) ---\n${app.output.tail}\n`);
+    throw error;
+  } finally {
+    if (app) await app.stop();
+    if (ceiling) await ceiling.stop();
+    if (services) await services.stop();
+  }
+
+  result.table = buildTable(result);
+  result.finishedAt = new Date().toISOString();
+  const m = result.machine;
+  const text = [
+    '',
+    `Machine: ${m.cpuModel}, ${m.cpus} CPUs (autocannon, the app and the ceiling share them), ${m.memoryGiB} GiB, ${m.kernel}`,
+    `Node ${m.node}, autocannon ${m.autocannon}, Redis ${m.redis}, ${m.postgres}`,
+    `Load: ${SETTINGS.connections} connections, ${SETTINGS.warmupSec} s warm-up + ${SETTINGS.durationSec} s measured, ${SETTINGS.rounds} rounds; ` +
+      `faults: ${SETTINGS.pauseSec} s SIGSTOP, poll every ${SETTINGS.pollIntervalMs} ms + autocannon ${SETTINGS.faultLoad.connections} connections at ${SETTINGS.faultLoad.rate} req/s`,
+    '',
+    renderTable(result.table),
+    '',
+  ].join('\n');
+  process.stdout.write(text);
+
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(file.replace(/\.json$/, '.md'), `${text}\n`);
+  process.stdout.write(`\nresults: ${file}\n`);
+}
+
+main().then(() => process.exit(0), (error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,370 @@
+'use strict';
+/**
+ * Shared plumbing for bench/run.js and bench/profile.js: the throwaway
+ * PostgreSQL and Redis of the test harness (test/support/*.ts, loaded through
+ * ts-node), the built app and the bare node:http ceiling as child processes,
+ * autocannon as a child process, probe pollers, and cleanup of every process
+ * this bench started.
+ */
+const { spawn } = require('node:child_process');
+const { existsSync, readdirSync, readFileSync } = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const { join } = require('node:path');
+const { performance } = require('node:perf_hooks');
+
+const ROOT = join(__dirname, '..');
+const AUTOCANNON_CLI = require.resolve('autocannon/autocannon.js', { paths: [ROOT] });
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => performance.now();
+const round = (n, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? null : Math.round(n * 10 ** digits) / 10 ** digits);
+const mean = (values) => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
+
+// ------------------------------------------------------------------ processes
+
+/** Every child this bench spawned itself (app, ceiling, autocannon). */
+const children = new Set();
+
+/** Direct and indirect children of `pid`, read from /proc. */
+function descendantPids(pid) {
+  const byParent = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!byParent.has(ppid)) byParent.set(ppid, []);
+    byParent.get(ppid).push(Number(name));
+  }
+  const out = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of byParent.get(queue.shift()) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+function signalQuietly(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+let exitHookInstalled = false;
+/**
+ * On any exit (normal, error, Ctrl-C): SIGKILL what is still running among
+ * the children this bench spawned and, as a last sweep, every process that
+ * descends from this one (autocannon, apps started by bench/jobs.js or
+ * bench/observability.js). Install it after the harness fixtures started, so
+ * their own exit hooks (which also remove temp dirs and shared memory) run first.
+ */
+function installExitCleanup() {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) signalQuietly(child.pid, 'SIGKILL');
+    for (const pid of descendantPids(process.pid)) {
+      signalQuietly(pid, 'SIGCONT');
+      signalQuietly(pid, 'SIGKILL');
+    }
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      process.stderr.write(`\nbench: ${signal}, cleaning up\n`);
+      process.exit(130);
+    });
+  }
+}
+
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. */
+function stopChild(child, graceMs = 15_000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => signalQuietly(child.pid, 'SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    signalQuietly(child.pid, 'SIGTERM');
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ------------------------------------------------------------------ services
+
+/**
+ * The harness's throwaway redis-server and PostgreSQL cluster (free loopback
+ * ports, temp dirs, pg_stat_statements preloaded; PostgreSQL as the postgres
+ * OS user via runuser when root). Never the machine's own 5432/6379.
+ */
+async function startServices() {
+  require('ts-node').register({ transpileOnly: true, project: join(ROOT, 'tsconfig.json') });
+  const { startRedis } = require(join(ROOT, 'test/support/redis-server.ts'));
+  const { startPostgres } = require(join(ROOT, 'test/support/postgres-server.ts'));
+  const [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+  if (!postgres.hasPgStatStatements) process.stderr.write('bench: pg_stat_statements is not available; PostgreSQL call counts will be missing\n');
+  return {
+    redis,
+    postgres,
+    stop: async () => {
+      await Promise.allSettled([redis.stop(), postgres.destroy()]);
+    },
+  };
+}
+
+/** Environment of the app under test: production logging, default health settings. */
+function appEnv({ port, redisUrl, databaseUrl, extra = {} }) {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    REDIS_URL: redisUrl,
+    DATABASE_URL: databaseUrl,
+    // Only shortens the bench's own stops; no health setting is changed.
+    SHUTDOWN_DRAIN_MS: '0',
+    ...extra,
+  };
+}
+
+/**
+ * Spawns `node [nodeArgs] dist/main.js`; its output goes to a pipe that is
+ * drained (as under a container runtime) and counted, the tail kept for errors.
+ */
+async function spawnApp({ redisUrl, databaseUrl, nodeArgs = [], extra }) {
+  if (!existsSync(join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js not found: run `npm run build` first');
+  const port = await freePort();
+  const spawnedAt = now();
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
+      cwd: ROOT,
+      env: appEnv({ port, redisUrl, databaseUrl, extra }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  const output = { bytes: 0, tail: '' };
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk) => {
+      output.bytes += chunk.length;
+      output.tail = (output.tail + chunk).slice(-8000);
+    });
+  }
+  return { child, pid: child.pid, port, baseUrl: `http://127.0.0.1:${port}`, spawnedAt, output, stop: () => stopChild(child) };
+}
+
+/** The bare node:http ceiling (bench/ceiling-server.js) as its own process. */
+async function startCeiling(nodeArgs = []) {
+  const port = await freePort();
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, join(__dirname, 'ceiling-server.js'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('ceiling server did not start')), 10_000);
+    child.stdout.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`ceiling server exited with ${code}`)));
+  });
+  child.stdout.resume();
+  return { child, pid: child.pid, url: `http://127.0.0.1:${port}/`, stop: () => stopChild(child, 5_000) };
+}
+
+// ------------------------------------------------------------------ load
+
+/**
+ * Runs autocannon as its own process (`autocannon.js --json`) and returns
+ * its figures. Latencies are autocannon's: whole milliseconds.
+ * @param {string} url
+ * @param {{ connections: number, durationSec: number, rate?: number }} options
+ */
+function cannon(url, { connections, durationSec, rate }) {
+  const args = [AUTOCANNON_CLI, '-c', String(connections), '-d', String(durationSec), '-j', '-n'];
+  if (rate) args.push('-R', String(rate));
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const child = track(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = stdout.trim().split('\n').pop();
+      let raw;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        reject(new Error(`autocannon exited ${code} without JSON: ${stderr || stdout}`));
+        return;
+      }
+      const seconds = raw.duration || durationSec;
+      resolve({
+        url,
+        connections,
+        durationSec: round(seconds, 2),
+        requests: raw.requests.total,
+        rps: round(raw.requests.total / seconds, 1),
+        latencyMs: { mean: raw.latency.mean, p50: raw.latency.p50, p99: raw.latency.p99, max: raw.latency.max },
+        statusCodes: Object.fromEntries(Object.entries(raw.statusCodeStats ?? {}).map(([code, v]) => [code, v.count])),
+        non2xx: raw.non2xx,
+        errors: raw.errors,
+        timeouts: raw.timeouts,
+      });
+    });
+  });
+}
+
+// ------------------------------------------------------------------ probes
+
+const pollAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** One GET; resolves { status, latencyMs, sentAt, doneAt } (status 0 on a network error or timeout). */
+function probe(url, { agent = pollAgent, timeoutMs = 5_000 } = {}) {
+  return new Promise((resolve) => {
+    const sentAt = now();
+    let settled = false;
+    const finish = (status, error) => {
+      if (settled) return;
+      settled = true;
+      const doneAt = now();
+      resolve({ status, latencyMs: doneAt - sentAt, sentAt, doneAt, ...(error ? { error } : {}) });
+    };
+    const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.once('end', () => finish(res.statusCode));
+      res.once('error', (error) => finish(0, error.code ?? error.message));
+    });
+    req.once('timeout', () => {
+      req.destroy(new Error('timeout'));
+      finish(0, 'timeout');
+    });
+    req.once('error', (error) => finish(0, error.code ?? error.message));
+  });
+}
+
+/**
+ * Polls `url` every `intervalMs` (one request at a time, keep-alive) until
+ * stop(); stop() resolves every sample.
+ */
+function startPoller(url, intervalMs = 20) {
+  const samples = [];
+  let running = true;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const loop = (async () => {
+    while (running) {
+      const sample = await probe(url, { agent });
+      samples.push(sample);
+      const wait = intervalMs - sample.latencyMs;
+      if (wait > 0) await sleep(wait);
+    }
+  })();
+  return {
+    samples,
+    stop: async () => {
+      running = false;
+      await loop;
+      agent.destroy();
+      return samples;
+    },
+  };
+}
+
+/** Polls `url` every `intervalMs` with a fresh connection until it answers 200; resolves ms since `t0`. */
+async function timeTo200(url, t0, { intervalMs = 10, timeoutMs = 30_000, isAlive = () => true } = {}) {
+  const deadline = t0 + timeoutMs;
+  for (;;) {
+    const sample = await probe(url, { agent: false, timeoutMs: 1_000 });
+    if (sample.status === 200) return sample.doneAt - t0;
+    if (!isAlive()) throw new Error(`process exited before ${url} answered 200`);
+    if (now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Resident set size of `pid` in MiB (/proc/PID/status VmRSS). */
+function rssMiB(pid) {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? round(Number(match[1]) / 1024, 1) : null;
+}
+
+// ------------------------------------------------------------------ machine
+
+function machine() {
+  const cpuinfo = (() => {
+    try {
+      return readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  const version = (cmd, args) => {
+    try {
+      return require('node:child_process').execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  const pgRoot = '/usr/lib/postgresql';
+  const pgVersions = existsSync(pgRoot) ? readdirSync(pgRoot).filter((v) => /^\d+/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  return {
+    cpuModel: model,
+    cpus: os.cpus().length,
+    memoryGiB: round(os.totalmem() / 1024 ** 3, 1),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    autocannon: require(join(ROOT, 'node_modules/autocannon/package.json')).version,
+    redis: version('redis-server', ['--version']).replace(/^Redis server /, ''),
+    postgres: pgVersions.length ? version(join(pgRoot, pgVersions[0], 'bin', 'postgres'), ['--version']) : 'unknown',
+  };
+}
+
+module.exports = {
+  ROOT,
+  sleep,
+  now,
+  round,
+  mean,
+  descendantPids,
+  installExitCleanup,
+  stopChild,
+  freePort,
+  startServices,
+  spawnApp,
+  startCeiling,
+  cannon,
+  probe,
+  startPoller,
+  timeTo200,
+  rssMiB,
+  machine,
+};
