@@ -3,7 +3,7 @@
  * Throughput cost of logging and metrics (issue 7's closing note).
  *
  * Starts the built app (`node dist/main.js`, NODE_ENV=production) once per
- * variant and drives the same requests against each with autocannon:
+ * variant, all four side by side on one throwaway Redis:
  *
  *   variant        LOG_LEVEL  METRICS_ENABLED
  *   bare           silent     false            neither
@@ -13,13 +13,17 @@
  *
  * Requests: `GET /jobs/:id` of one existing job (a cheap jobs request, so the
  * relative cost is at its largest) and `GET /health/ready` (a probe: never
- * logged, so only the metrics hook applies). Stdout is a pipe that this
- * process drains, as under a container runtime; its byte count gives the log
- * volume per request. Variants run interleaved, `rounds` times; the median
- * round is reported. Compare runs from the same idle host only.
+ * logged, so only the metrics hook applies).
+ *
+ * Method: `cycles` times, every variant is driven with autocannon for
+ * `sliceSec`, in a shuffled order. A variant's cost is the median, over the
+ * cycles, of its throughput relative to `bare` in the same cycle: pairing
+ * slices that are seconds apart cancels most of the drift of a shared host.
+ * Stdout is a pipe that this process drains, as under a container runtime;
+ * its byte count gives the log volume per request.
  *
  * Library: `const { benchObservability } = require('./bench/observability'); await benchObservability({ redisUrl })`.
- * CLI:     `node bench/observability.js [--redis-url URL] [--connections N] [--duration S] [--rounds R] [--json]`
+ * CLI:     `node bench/observability.js [--redis-url URL] [--connections N] [--slice S] [--cycles N] [--json]`
  *          Without --redis-url it starts its own redis-server. PostgreSQL is not needed
  *          (readiness then answers 503 from the snapshot: the same code path as 200).
  *          Build first (`npx nest build`).
@@ -148,15 +152,23 @@ async function drive(url, { connections, durationSec }) {
   const result = await autocannon({ url, connections, duration: durationSec });
   return {
     requests: result.requests.total,
-    requestsPerSec: round(result.requests.total / (result.duration || durationSec)),
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
-    non2xx: result.non2xx,
-    errors: result.errors,
+    requestsPerSec: result.requests.total / (result.duration || durationSec),
+    p99: result.latency.p99,
+    bad: result.non2xx + result.errors,
   };
 }
 
-/** One variant: boot, create a job, warm up, then measure both endpoints. */
-async function runVariant(variant, { redisUrl, connections, durationSec, warmupSec }) {
+function shuffle(items) {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Boots one variant and creates the job its GET /jobs/:id reads. */
+async function prepare(variant, redisUrl) {
   const app = await startApp(variant, redisUrl);
   try {
     const created = await fetch(`${app.baseUrl}/jobs`, {
@@ -166,56 +178,66 @@ async function runVariant(variant, { redisUrl, connections, durationSec, warmupS
     });
     if (created.status !== 201) throw new Error(`POST /jobs answered ${created.status}`);
     const { id } = await created.json();
-    const job = `${app.baseUrl}/jobs/${id}`;
-    await drive(job, { connections, durationSec: warmupSec });
-    const bytesBefore = app.logBytes();
-    const jobResult = await drive(job, { connections, durationSec });
-    const logBytesPerRequest = round((app.logBytes() - bytesBefore) / Math.max(jobResult.requests, 1));
-    const probeResult = await drive(`${app.baseUrl}/health/ready`, { connections, durationSec });
-    return { job: { ...jobResult, logBytesPerRequest }, probe: probeResult };
-  } finally {
+    return { variant, app, urls: { job: `${app.baseUrl}/jobs/${id}`, probe: `${app.baseUrl}/health/ready` } };
+  } catch (error) {
     await app.stop();
+    throw error;
   }
 }
 
 /**
- * Measures every variant `rounds` times (interleaved) and reports, per
- * variant, the median round and its cost relative to `bare`.
- * @param {{ redisUrl?: string, connections?: number, durationSec?: number, warmupSec?: number, rounds?: number }} options
+ * Measures every variant and reports its median throughput and its cost
+ * relative to `bare` (median of per-cycle ratios).
+ * @param {{ redisUrl?: string, connections?: number, sliceSec?: number, cycles?: number, warmupSec?: number }} options
  */
-async function benchObservability({ redisUrl, connections = 50, durationSec = 10, warmupSec = 2, rounds = 1 } = {}) {
+async function benchObservability({ redisUrl, connections = 50, sliceSec = 2, cycles = 5, warmupSec = 2 } = {}) {
   const own = redisUrl ? null : await startRedis();
-  const url = redisUrl ?? own.url;
-  const runs = Object.fromEntries(VARIANTS.map((v) => [v.name, []]));
+  const targets = [];
   try {
-    for (let r = 0; r < rounds; r++) {
-      for (const variant of VARIANTS) runs[variant.name].push(await runVariant(variant, { redisUrl: url, connections, durationSec, warmupSec }));
+    for (const variant of VARIANTS) targets.push(await prepare(variant, redisUrl ?? own.url));
+    for (const t of targets) await drive(t.urls.job, { connections, durationSec: warmupSec });
+
+    const slices = { job: [], probe: [] }; // per cycle: { [variant]: result }
+    const logBytes = Object.fromEntries(VARIANTS.map((v) => [v.name, { bytes: 0, requests: 0 }]));
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      for (const endpoint of ['job', 'probe']) {
+        const row = {};
+        for (const t of shuffle(targets)) {
+          const before = t.app.logBytes();
+          row[t.variant.name] = await drive(t.urls[endpoint], { connections, durationSec: sliceSec });
+          if (endpoint === 'job') {
+            logBytes[t.variant.name].bytes += t.app.logBytes() - before;
+            logBytes[t.variant.name].requests += row[t.variant.name].requests;
+          }
+        }
+        slices[endpoint].push(row);
+      }
     }
-  } finally {
-    if (own) await own.stop();
-  }
-  const pick = (name, key) => {
-    const results = runs[name];
-    const m = median(results.map((x) => x[key].requestsPerSec));
-    return results.find((x) => x[key].requestsPerSec === m)[key];
-  };
-  const bare = { job: pick('bare', 'job'), probe: pick('bare', 'probe') };
-  const costPct = (value, base) => (base > 0 ? round((1 - value / base) * 100) : null);
-  const variants = VARIANTS.map(({ name, LOG_LEVEL, METRICS_ENABLED }) => {
-    const job = pick(name, 'job');
-    const probe = pick(name, 'probe');
-    return {
+
+    const summarize = (endpoint, name) => {
+      const rows = slices[endpoint];
+      return {
+        requestsPerSec: round(median(rows.map((r) => r[name].requestsPerSec))),
+        p99Ms: median(rows.map((r) => r[name].p99)),
+        /** Throughput lost against `bare`, in percent (median of per-cycle ratios; negative = noise). */
+        costPct: round(median(rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100))),
+        /** Spread of the per-cycle costs (min..max), to judge the noise. */
+        costRangePct: [round(Math.min(...rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100))), round(Math.max(...rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100)))],
+        bad: rows.reduce((n, r) => n + r[name].bad, 0),
+      };
+    };
+    const variants = VARIANTS.map(({ name, LOG_LEVEL, METRICS_ENABLED }) => ({
       name,
       LOG_LEVEL,
       METRICS_ENABLED,
-      job,
-      probe,
-      /** Throughput lost against `bare`, in percent (negative: faster, i.e. noise). */
-      jobCostPct: costPct(job.requestsPerSec, bare.job.requestsPerSec),
-      probeCostPct: costPct(probe.requestsPerSec, bare.probe.requestsPerSec),
-    };
-  });
-  return { name: 'observability', connections, durationSec, rounds, request: 'GET /jobs/:id', probe: 'GET /health/ready', variants };
+      job: { ...summarize('job', name), logBytesPerRequest: round(logBytes[name].bytes / Math.max(logBytes[name].requests, 1)) },
+      probe: summarize('probe', name),
+    }));
+    return { name: 'observability', connections, sliceSec, cycles, request: 'GET /jobs/:id', probe: 'GET /health/ready', variants };
+  } finally {
+    await Promise.all(targets.map((t) => t.app.stop()));
+    if (own) await own.stop();
+  }
 }
 
 // ---------------------------------------------------------------------------- CLI
@@ -232,17 +254,18 @@ function parseArgs(argv) {
 
 function format(result) {
   const pad = (s, n) => String(s).padEnd(n);
+  const cost = (x) => `${x.costPct}% [${x.costRangePct[0]}..${x.costRangePct[1]}]`;
   const lines = [
-    `observability bench: ${result.connections} connections, ${result.durationSec} s per measurement, median of ${result.rounds} round(s)`,
-    `  ${pad('variant', 14)}${pad('GET /jobs/:id req/s', 21)}${pad('cost', 9)}${pad('p99 ms', 8)}${pad('log B/req', 11)}${pad('GET /health/ready req/s', 25)}cost`,
+    `observability bench: ${result.connections} connections, ${result.cycles} cycles of ${result.sliceSec} s slices per variant and request`,
+    `  ${pad('variant', 14)}${pad('GET /jobs/:id req/s', 21)}${pad('cost [range]', 22)}${pad('p99 ms', 8)}${pad('log B/req', 11)}${pad('GET /health/ready req/s', 25)}cost [range]`,
   ];
   for (const v of result.variants) {
     lines.push(
-      `  ${pad(v.name, 14)}${pad(v.job.requestsPerSec, 21)}${pad(`${v.jobCostPct}%`, 9)}${pad(v.job.latencyMs.p99, 8)}${pad(v.job.logBytesPerRequest, 11)}${pad(v.probe.requestsPerSec, 25)}${v.probeCostPct}%`,
+      `  ${pad(v.name, 14)}${pad(v.job.requestsPerSec, 21)}${pad(cost(v.job), 22)}${pad(v.job.p99Ms, 8)}${pad(v.job.logBytesPerRequest, 11)}${pad(v.probe.requestsPerSec, 25)}${cost(v.probe)}`,
     );
   }
-  const bad = result.variants.filter((v) => v.job.non2xx > 0 || v.job.errors > 0);
-  if (bad.length > 0) lines.push(`  WARNING: non-2xx or errors in ${bad.map((v) => v.name).join(', ')}`);
+  const bad = result.variants.filter((v) => v.job.bad > 0);
+  if (bad.length > 0) lines.push(`  WARNING: non-2xx or errors on GET /jobs/:id in ${bad.map((v) => v.name).join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -251,8 +274,8 @@ async function main() {
   const result = await benchObservability({
     redisUrl: args.redisUrl,
     connections: Number(args.connections ?? process.env.BENCH_CONNECTIONS ?? 50),
-    durationSec: Number(args.duration ?? process.env.BENCH_DURATION_SEC ?? 10),
-    rounds: Number(args.rounds ?? process.env.BENCH_ROUNDS ?? 1),
+    sliceSec: Number(args.slice ?? 2),
+    cycles: Number(args.cycles ?? 5),
   });
   process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : format(result));
 }
