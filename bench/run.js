@@ -24,6 +24,7 @@ const { mkdirSync, writeFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 const {
   cannon,
+  cpuMeter,
   installExitCleanup,
   machine,
   mean,
@@ -36,6 +37,7 @@ const {
   startCeiling,
   startPoller,
   startServices,
+  sourceState,
   timeTo200,
 } = require('./support');
 
@@ -103,6 +105,7 @@ async function pgStatementCalls(postgres) {
 
 /** Figure 4 (boot): spawn → /health/live 200 and → /health/ready 200, polled every 10 ms. */
 async function measureBoot(services, index, keep) {
+  const meter = cpuMeter();
   const app = await spawnApp({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url() });
   const alive = () => app.child.exitCode === null && app.child.signalCode === null;
   try {
@@ -110,7 +113,7 @@ async function measureBoot(services, index, keep) {
       timeTo200(`${app.baseUrl}/health/live`, app.spawnedAt, { intervalMs: SETTINGS.bootPollIntervalMs, isAlive: alive }),
       timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { intervalMs: SETTINGS.bootPollIntervalMs, isAlive: alive }),
     ]);
-    const result = { boot: index + 1, liveMs: round(liveMs, 0), readyMs: round(readyMs, 0), rssAtReadyMiB: rssMiB(app.pid) };
+    const result = { boot: index + 1, liveMs: round(liveMs, 0), readyMs: round(readyMs, 0), rssAtReadyMiB: rssMiB(app.pid), otherLoadPct: meter().foreignPct };
     log(`boot ${index + 1}: live ${result.liveMs} ms, ready ${result.readyMs} ms`);
     if (!keep) await app.stop();
     return { result, app: keep ? app : undefined };
@@ -120,27 +123,36 @@ async function measureBoot(services, index, keep) {
   }
 }
 
-/** One measured load: a warm-up run, then the measured run (both autocannon processes). */
-async function load(url) {
+/**
+ * One measured load: a warm-up run, `between()` (e.g. resetting counters),
+ * then the measured run (both autocannon processes), with the server's CPU
+ * time per request and the CPU other processes on the machine used meanwhile.
+ */
+async function load(url, serverPid, between) {
   await cannon(url, { connections: SETTINGS.connections, durationSec: SETTINGS.warmupSec });
-  return cannon(url, { connections: SETTINGS.connections, durationSec: SETTINGS.durationSec });
+  if (between) await between();
+  const meter = cpuMeter(serverPid);
+  const run = await cannon(url, { connections: SETTINGS.connections, durationSec: SETTINGS.durationSec });
+  run.cpu = meter();
+  run.serverCpuUsPerRequest = round((run.cpu.serverCpuMs * 1000) / Math.max(run.requests, 1), 1);
+  return run;
 }
 
 /** Figures 1, 2 and 4 (RSS): one round of ceiling, liveness, readiness (counting dependency calls). */
 async function throughputRound(services, app, ceiling, index) {
-  const ceilingRun = await load(ceiling.url);
-  log(`round ${index + 1}: ceiling ${ceilingRun.rps} req/s, p99 ${ceilingRun.latencyMs.p99} ms`);
-  const liveRun = await load(`${app.baseUrl}/health/live`);
-  log(`round ${index + 1}: liveness ${liveRun.rps} req/s, p99 ${liveRun.latencyMs.p99} ms`);
+  const ceilingRun = await load(ceiling.url, ceiling.pid);
+  log(`round ${index + 1}: ceiling ${ceilingRun.rps} req/s, p99 ${ceilingRun.latencyMs.p99} ms, ${ceilingRun.serverCpuUsPerRequest} µs CPU/req, other load ${ceilingRun.cpu.foreignPct} %`);
+  const liveRun = await load(`${app.baseUrl}/health/live`, app.pid);
+  log(`round ${index + 1}: liveness ${liveRun.rps} req/s, p99 ${liveRun.latencyMs.p99} ms, ${liveRun.serverCpuUsPerRequest} µs CPU/req, other load ${liveRun.cpu.foreignPct} %`);
 
-  const readyUrl = `${app.baseUrl}/health/ready`;
-  await cannon(readyUrl, { connections: SETTINGS.connections, durationSec: SETTINGS.warmupSec });
-  await Promise.all([redisResetStats(services.redis), pgResetStats(services.postgres)]);
-  const windowStart = now();
-  const readyRun = await cannon(readyUrl, { connections: SETTINGS.connections, durationSec: SETTINGS.durationSec });
+  let windowStart;
+  const readyRun = await load(`${app.baseUrl}/health/ready`, app.pid, async () => {
+    await Promise.all([redisResetStats(services.redis), pgResetStats(services.postgres)]);
+    windowStart = now();
+  });
   const [redisCalls, pgCalls] = await Promise.all([redisCommandCalls(services.redis), pgStatementCalls(services.postgres)]);
   const windowMs = now() - windowStart;
-  log(`round ${index + 1}: readiness ${readyRun.rps} req/s, p99 ${readyRun.latencyMs.p99} ms`);
+  log(`round ${index + 1}: readiness ${readyRun.rps} req/s, p99 ${readyRun.latencyMs.p99} ms, ${readyRun.serverCpuUsPerRequest} µs CPU/req, other load ${readyRun.cpu.foreignPct} %`);
 
   const intervals = windowMs / HEALTH_DEFAULTS.intervalMs;
   // A timer-driven check may fire at both ends of the window: floor(intervals) + 1 calls are allowed.
@@ -180,6 +192,9 @@ async function throughputRound(services, app, ceiling, index) {
       livenessP99: ratioOrNull(liveRun.latencyMs.p99, ceilingRun.latencyMs.p99),
       readinessP50: ratioOrNull(readyRun.latencyMs.p50, ceilingRun.latencyMs.p50),
       readinessP99: ratioOrNull(readyRun.latencyMs.p99, ceilingRun.latencyMs.p99),
+      // Capacity by CPU cost: ceiling CPU per request ÷ app CPU per request (independent of the load generator's limit).
+      livenessCpu: ratioOrNull(ceilingRun.serverCpuUsPerRequest, liveRun.serverCpuUsPerRequest),
+      readinessCpu: ratioOrNull(ceilingRun.serverCpuUsPerRequest, readyRun.serverCpuUsPerRequest),
     },
     dependencies,
     rssAfterMiB: rss,
@@ -209,6 +224,7 @@ async function faultRun(kind, fixture, app, index) {
   const url = `${app.baseUrl}/health/ready`;
   const beforeMs = 1500;
   const afterMs = 3000;
+  const meter = cpuMeter(app.pid);
   const poller = startPoller(url, SETTINGS.pollIntervalMs);
   const loadRun = cannon(url, {
     connections: SETTINGS.faultLoad.connections,
@@ -250,6 +266,7 @@ async function faultRun(kind, fixture, app, index) {
     pollErrors: other.length,
     pollMaxMs: round(Math.max(...samples.map((s) => s.latencyMs)), 1),
     load: autocannonRun,
+    cpu: meter(),
   };
   result.worstMs = round(Math.max(result.pollMaxMs, autocannonRun.latencyMs.max), 1);
   log(
@@ -326,6 +343,11 @@ function buildTable(r) {
       key === 'readiness' ? Math.max(...pick((x) => x.readiness.latencyMs.p99)) <= TARGETS.readinessP99Ms : null,
     );
   }
+  row(
+    'server CPU per request (µs): ceiling / liveness / readiness',
+    pick((x) => `${x.ceiling.serverCpuUsPerRequest} / ${x.liveness.serverCpuUsPerRequest} / ${x.readiness.serverCpuUsPerRequest}`).join('; ') +
+      ` → CPU-capacity ratio liveness ${fmt(mean(pick((x) => x.ratios.livenessCpu)))}×, readiness ${fmt(mean(pick((x) => x.ratios.readinessCpu)))}×`,
+  );
   const deps = pick((x) => x.dependencies);
   for (const [label, key] of [
     ['Redis PING', 'redisPing'],
@@ -381,6 +403,14 @@ function buildTable(r) {
         `${list(r.jobs.map((j) => j.api.pairsPerSec), 0)} vs ${list(r.jobs.map((j) => j.redis.pairsPerSec), 0)} pairs/s; API p99 ${r.jobs.map((j) => j.api.latencyMs.p99).join(', ')} ms`,
     );
   }
+  const foreign = [
+    ...rounds.flatMap((x) => [x.ceiling.cpu.foreignPct, x.liveness.cpu.foreignPct, x.readiness.cpu.foreignPct]),
+    ...r.faults.map((f) => f.cpu.foreignPct),
+  ].filter((v) => v !== null);
+  row(
+    'CPU used by other processes during the measured runs',
+    `mean ${fmt(mean(foreign), 0)} %, max ${fmt(Math.max(...foreign), 0)} % of the machine (${r.machine.cpus} CPUs); 0 % = a quiet machine`,
+  );
   const obs = r.observability;
   if (obs && Array.isArray(obs.variants)) {
     for (const v of obs.variants.filter((x) => x.name !== 'bare')) {
@@ -407,7 +437,7 @@ function renderTable(rows) {
 
 async function main() {
   const startedAt = new Date();
-  const result = { startedAt: startedAt.toISOString(), machine: machine(), settings: { ...SETTINGS, healthDefaults: HEALTH_DEFAULTS }, targets: TARGETS };
+  const result = { startedAt: startedAt.toISOString(), machine: machine(), source: sourceState(), settings: { ...SETTINGS, healthDefaults: HEALTH_DEFAULTS }, targets: TARGETS };
   log(`machine: ${result.machine.cpuModel}, ${result.machine.cpus} CPUs, Node ${result.machine.node}`);
   let services;
   let app;
@@ -463,7 +493,8 @@ async function main() {
   const text = [
     '',
     `Machine: ${m.cpuModel}, ${m.cpus} CPUs (autocannon, the app and the ceiling share them), ${m.memoryGiB} GiB, ${m.kernel}`,
-    `Node ${m.node}, autocannon ${m.autocannon}, Redis ${m.redis}, ${m.postgres}`,
+    `Node ${m.node}, autocannon ${m.autocannon}, Redis ${m.redis.split(' ')[0]}, ${m.postgres}`,
+    `Source: ${result.source.commit}${result.source.uncommittedSrc.length ? ` + uncommitted ${result.source.uncommittedSrc.join(', ')}` : ''}`,
     `Load: ${SETTINGS.connections} connections, ${SETTINGS.warmupSec} s warm-up + ${SETTINGS.durationSec} s measured, ${SETTINGS.rounds} rounds; ` +
       `faults: ${SETTINGS.pauseSec} s SIGSTOP, poll every ${SETTINGS.pollIntervalMs} ms + autocannon ${SETTINGS.faultLoad.connections} connections at ${SETTINGS.faultLoad.rate} req/s`,
     '',

@@ -310,6 +310,70 @@ async function timeTo200(url, t0, { intervalMs = 10, timeoutMs = 30_000, isAlive
   }
 }
 
+/** utime+stime (and, with `children`, cutime+cstime) of `pid` in clock ticks; 0 when it is gone. */
+function cpuTicks(pid, children = false) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14-17 of /proc/PID/stat (utime stime cutime cstime) are f[11..14] after "pid (comm) ".
+    const own = Number(f[11]) + Number(f[12]);
+    return children ? own + Number(f[13]) + Number(f[14]) : own;
+  } catch {
+    return 0;
+  }
+}
+
+/** Machine-wide busy and total ticks from /proc/stat (all CPUs). */
+function machineTicks() {
+  const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = values.map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
+}
+
+/**
+ * CPU accounting over a window: the server's own CPU (for CPU per request),
+ * and how much CPU processes outside this bench's process tree used (other
+ * work on a shared machine makes every figure noisier).
+ */
+function cpuMeter(serverPid) {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux: ms per tick
+  const tree = () => [process.pid, ...descendantPids(process.pid)].reduce((sum, pid) => sum + cpuTicks(pid, true), 0);
+  const start = { machine: machineTicks(), tree: tree(), server: serverPid ? cpuTicks(serverPid) : 0, at: now() };
+  return () => {
+    const machineNow = machineTicks();
+    const total = machineNow.total - start.machine.total;
+    const busy = machineNow.busy - start.machine.busy;
+    const ours = tree() - start.tree;
+    const cpus = os.cpus().length;
+    const wallMs = now() - start.at;
+    return {
+      wallMs: round(wallMs, 0),
+      serverCpuMs: serverPid ? (cpuTicks(serverPid) - start.server) * tick : null,
+      serverCpuPct: serverPid ? round((((cpuTicks(serverPid) - start.server) * tick) / wallMs) * 100, 0) : null,
+      machineBusyPct: total > 0 ? round((busy / total) * 100, 0) : null,
+      /** CPU used by processes outside this bench's tree, in % of the whole machine (all CPUs). */
+      foreignPct: total > 0 ? round((Math.max(0, busy - ours) / total) * 100, 0) : null,
+      cpus,
+    };
+  };
+}
+
+/** `git describe --always --dirty` and the paths under src/ that differ from HEAD (the build measured). */
+function sourceState() {
+  const git = (args) => {
+    try {
+      return require('node:child_process').execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '';
+    }
+  };
+  return {
+    commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+    uncommittedSrc: git(['status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).map((l) => l.slice(3)),
+  };
+}
+
 /** Resident set size of `pid` in MiB (/proc/PID/status VmRSS). */
 function rssMiB(pid) {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -366,5 +430,7 @@ module.exports = {
   startPoller,
   timeTo200,
   rssMiB,
+  cpuMeter,
+  sourceState,
   machine,
 };

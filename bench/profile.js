@@ -1,0 +1,245 @@
+'use strict';
+/**
+ * Where a probe request's CPU time goes: `node --cpu-prof` on the built app
+ * and on the bare node:http ceiling, each under the same autocannon load, and
+ * the samples inside each measured window summarized as CPU microseconds per
+ * request, by package group and by function.
+ *
+ *   node bench/profile.js            (build first: npm run build)
+ *
+ * Environment: BENCH_DURATION_SEC (10), BENCH_WARMUP_SEC (2), BENCH_CONNECTIONS (32),
+ * PROFILE_APP_ENV (extra app env, e.g. "LOG_LEVEL=silent METRICS_ENABLED=false").
+ * Output: a summary on stdout; bench/results/profile-<timestamp>/ holds the
+ * .cpuprofile files (open them in Chrome DevTools) and summary.json.
+ *
+ * Samples are attributed to the frame that was running ("self time"); time in
+ * a V8 builtin or native callback without a script URL (JSON.stringify, a
+ * socket write) is charged to the nearest caller that has one, so
+ * "fastify" includes the JSON serialization Fastify asked for. The profile's
+ * timestamps are CLOCK_MONOTONIC microseconds, as process.hrtime here, so the
+ * warm-up, boot and shutdown samples are left out by time.
+ */
+const { mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { cannon, installExitCleanup, round, spawnApp, startCeiling, startServices, timeTo200 } = require('./support');
+
+const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
+const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
+const DURATION_SEC = num('BENCH_DURATION_SEC', 10);
+const WARMUP_SEC = num('BENCH_WARMUP_SEC', 2);
+const SAMPLING_US = 250;
+
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** Package (or app folder) → group shown in the summary. */
+const GROUPS = [
+  ['Nest core (router, execution context, params, interceptors)', ['@nestjs/core', '@nestjs/common', 'rxjs', 'reflect-metadata', 'iterare', 'uid', 'tslib']],
+  ['Nest Fastify adapter + middleware (middie, path matching)', ['@nestjs/platform-fastify', '@fastify/middie', 'path-to-regexp', 'fastify-plugin', 'reusify']],
+  [
+    'Fastify (routing, hooks, reply, serialization)',
+    ['fastify', 'find-my-way', 'fast-json-stringify', 'fast-querystring', 'avvio', 'light-my-request', '@fastify/error', '@fastify/fast-json-stringify-compiler',
+      'fast-decode-uri-component', 'safe-regex2', 'ret', 'toad-cache', 'abstract-logging', 'process-warning', 'rfdc', 'fast-uri', '@fastify/ajv-compiler',
+      'fast-content-type-parse', '@fastify/proxy-addr', 'proxy-addr', 'secure-json-parse', 'fastq', 'semver', 'json-schema-ref-resolver', 'fast-deep-equal',
+      'ajv', '@fastify/merge-json-schemas', 'content-type', 'forwarded', 'ipaddr.js', 'cookie', 'set-cookie-parser', 'fast-redact'],
+  ],
+  ['logging (pino, pino-http, nestjs-pino, request id)', ['pino', 'pino-http', 'nestjs-pino', 'pino-std-serializers', 'sonic-boom', 'thread-stream', 'on-exit-leak-free',
+    'atomic-sleep', 'quick-format-unescaped', 'safe-stable-stringify', 'get-caller-file', 'app:logging']],
+  ['metrics (prom-client, onResponse hook)', ['prom-client', 'tdigest', 'bintrees', 'app:metrics']],
+  ['our controller / views / snapshot (dist/health, lifecycle)', ['app:health', 'app:lifecycle', 'app:common', 'app:config']],
+];
+const GROUP_OF = new Map(GROUPS.flatMap(([group, names]) => names.map((n) => [n, group])));
+
+function ownerOf(frame) {
+  const { url, functionName } = frame;
+  if (!url) return ['(root)', '(idle)', '(program)', '(garbage collector)'].includes(functionName) ? functionName : null;
+  if (url.startsWith('node:')) return 'node core';
+  const modules = [...url.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)];
+  if (modules.length > 0) return modules.at(-1)[1];
+  const app = /\/dist\/([^/]+)\//.exec(url) ?? /\/dist\/([^/]+)$/.exec(url);
+  if (app) return `app:${app[1].replace(/\.js$/, '')}`;
+  return `other:${url}`;
+}
+
+function groupOf(owner) {
+  if (owner === 'node core') return 'Node core (http, net, streams, timers)';
+  if (owner === '(garbage collector)') return 'V8 garbage collector';
+  if (owner === '(program)') return '(program): native, unattributed (syscalls, libuv, parser)';
+  return GROUP_OF.get(owner) ?? (owner.startsWith('app:') ? `our code: ${owner.slice(4)}` : owner);
+}
+
+/**
+ * Summarizes the samples taken between fromUs and toUs.
+ * @returns per group / owner / function: CPU µs in total and per request.
+ */
+function analyze(profile, fromUs, toUs, requests) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  const ownerCache = new Map();
+  /** Owner of a node: its own, or (native frames) the nearest caller's. */
+  const owner = (id) => {
+    if (ownerCache.has(id)) return ownerCache.get(id);
+    let current = id;
+    let found = null;
+    while (current !== undefined) {
+      found = ownerOf(byId.get(current).callFrame);
+      if (found !== null) break;
+      current = parentOf.get(current);
+    }
+    const result = found ?? '(native)';
+    ownerCache.set(id, result);
+    return result;
+  };
+  const fnName = (id) => {
+    let current = id;
+    while (current !== undefined && !byId.get(current).callFrame.url && ownerOf(byId.get(current).callFrame) === null) current = parentOf.get(current);
+    const f = byId.get(current ?? id).callFrame;
+    const short = f.url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/');
+    return `${f.functionName || '(anonymous)'} ${short}:${f.lineNumber + 1}`;
+  };
+  const inclusiveTargets = (id) => {
+    // Frames on the stack (each counted once per sample) that are ours or Nest's, for inclusive time.
+    const seen = new Set();
+    for (let current = id; current !== undefined; current = parentOf.get(current)) {
+      const f = byId.get(current).callFrame;
+      if (/\/dist\/|@nestjs\/|middie|pino-http|nestjs-pino/.test(f.url)) seen.add(fnName(current));
+    }
+    return seen;
+  };
+
+  const groups = new Map();
+  const owners = new Map();
+  const functions = new Map();
+  const inclusive = new Map();
+  let total = 0;
+  let idle = 0;
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i];
+    if (t < fromUs || t > toUs) continue;
+    const dt = profile.timeDeltas[i + 1] ?? 0;
+    const id = profile.samples[i];
+    const o = owner(id);
+    if (o === '(idle)') {
+      idle += dt;
+      continue;
+    }
+    total += dt;
+    const g = groupOf(o);
+    groups.set(g, (groups.get(g) ?? 0) + dt);
+    owners.set(o, (owners.get(o) ?? 0) + dt);
+    const f = byId.get(id).callFrame.url || ownerOf(byId.get(id).callFrame) ? fnName(id) : `${byId.get(id).callFrame.functionName} (native) ← ${fnName(id)}`;
+    functions.set(f, (functions.get(f) ?? 0) + dt);
+    for (const frame of inclusiveTargets(id)) inclusive.set(frame, (inclusive.get(frame) ?? 0) + dt);
+  }
+  const table = (map, limit) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([name, us]) => ({ name, share: round(us / total, 3), usPerRequest: round(us / requests, 2) }));
+  return {
+    requests,
+    windowMs: round((toUs - fromUs) / 1000, 0),
+    busyMs: round(total / 1000, 0),
+    idleMs: round(idle / 1000, 0),
+    cpuUsPerRequest: round(total / requests, 2),
+    groups: table(groups, 40),
+    owners: table(owners, 40),
+    selfFunctions: table(functions, 40),
+    inclusiveOurAndNestFrames: table(inclusive, 40),
+  };
+}
+
+function newestProfile(dir, pid) {
+  const file = readdirSync(dir).find((f) => f.includes(`.${pid}.`) && f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no .cpuprofile for pid ${pid} in ${dir}`);
+  return { file: join(dir, file), profile: JSON.parse(readFileSync(join(dir, file), 'utf8')) };
+}
+
+async function measured(url) {
+  await cannon(url, { connections: CONNECTIONS, durationSec: WARMUP_SEC });
+  const fromUs = monotonicUs();
+  const run = await cannon(url, { connections: CONNECTIONS, durationSec: DURATION_SEC });
+  const toUs = monotonicUs();
+  return { run, fromUs, toUs };
+}
+
+function render(name, a, run) {
+  const lines = [
+    '',
+    `## ${name}: ${run.rps} req/s under --cpu-prof, ${a.cpuUsPerRequest} µs CPU per request (${a.busyMs} ms busy of ${a.windowMs} ms)`,
+    '',
+    '| group | share of busy CPU | µs per request |',
+    '|---|---|---|',
+    ...a.groups.map((g) => `| ${g.name} | ${(g.share * 100).toFixed(1)} % | ${g.usPerRequest} |`),
+    '',
+    'Top self-time functions (native callees charged to their JS caller):',
+    '',
+    '| function | share | µs/req |',
+    '|---|---|---|',
+    ...a.selfFunctions.slice(0, 25).map((f) => `| \`${f.name}\` | ${(f.share * 100).toFixed(1)} % | ${f.usPerRequest} |`),
+    '',
+    'Inclusive time of our and Nest frames (share of busy CPU with the frame on the stack):',
+    '',
+    '| frame | share | µs/req |',
+    '|---|---|---|',
+    ...a.inclusiveOurAndNestFrames.slice(0, 25).map((f) => `| \`${f.name}\` | ${(f.share * 100).toFixed(1)} % | ${f.usPerRequest} |`),
+  ];
+  return lines.join('\n');
+}
+
+async function main() {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const dir = join(__dirname, 'results', `profile-${stamp}`);
+  mkdirSync(dir, { recursive: true });
+  const profArgs = ['--cpu-prof', '--cpu-prof-dir', dir, `--cpu-prof-interval`, String(SAMPLING_US)];
+  const extra = Object.fromEntries(
+    (process.env.PROFILE_APP_ENV ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => pair.split('=')),
+  );
+  const services = await startServices();
+  installExitCleanup();
+  let app;
+  let ceiling;
+  const windows = {};
+  try {
+    ceiling = await startCeiling(profArgs);
+    app = await spawnApp({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url(), nodeArgs: profArgs, extra });
+    await timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { isAlive: () => app.child.exitCode === null });
+    windows.ceiling = await measured(ceiling.url);
+    windows.liveness = await measured(`${app.baseUrl}/health/live`);
+    windows.readiness = await measured(`${app.baseUrl}/health/ready`);
+  } finally {
+    // SIGTERM: both exit through process.exit, which writes the profile.
+    if (app) await app.stop();
+    if (ceiling) await ceiling.stop();
+    await services.stop();
+  }
+  const ceilingProfile = newestProfile(dir, ceiling.pid);
+  const appProfile = newestProfile(dir, app.pid);
+  const summary = { dir, settings: { CONNECTIONS, DURATION_SEC, WARMUP_SEC, SAMPLING_US, extra }, results: {} };
+  const out = [];
+  for (const [name, profile] of [
+    ['ceiling', ceilingProfile],
+    ['liveness', appProfile],
+    ['readiness', appProfile],
+  ]) {
+    const w = windows[name];
+    const a = analyze(profile.profile, w.fromUs, w.toUs, w.run.requests);
+    summary.results[name] = { run: w.run, analysis: a, profile: profile.file };
+    out.push(render(name === 'ceiling' ? 'bare node:http ceiling' : `GET /health/${name === 'liveness' ? 'live' : 'ready'}`, a, w.run));
+  }
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(dir, 'summary.md'), `${out.join('\n')}\n`);
+  process.stdout.write(`${out.join('\n')}\n\nprofiles and summary: ${dir}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`profile failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
