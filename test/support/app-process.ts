@@ -1,9 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from './ports';
-import { waitFor } from './wait';
+import { reapOnExit, unrefChild, waitFor, waitForExit } from './wait';
 
 /** Repository root (this file lives in test/support/). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -49,26 +51,6 @@ export interface AppProcess {
 const HEALTH_TIMEOUT_MS = 15_000;
 const KILL_AFTER_MS = 15_000;
 
-/** Apps still running; SIGKILLed synchronously if the test process exits. */
-const liveApps = new Set<number>();
-let exitHookInstalled = false;
-
-function track(pid: number): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const appPid of liveApps) {
-        try {
-          process.kill(appPid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-    });
-  }
-  liveApps.add(pid);
-}
-
 /**
  * Spawns `node <entry>` from the repo root with only PATH and HOME of the
  * test's environment plus `env` (PORT defaults to a free port, NODE_ENV to
@@ -89,9 +71,11 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  child.on('error', () => undefined); // Reported through the missing pid / exit below.
   if (child.pid === undefined) throw new Error('startApp: could not spawn node');
+  unrefChild(child);
   const pid = child.pid;
-  track(pid);
+  const forget = reapOnExit(pid);
 
   const captured: string[] = [];
   const lineListeners = new Set<(line: string) => void>();
@@ -107,7 +91,7 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
     // 'close' fires after exit once stdout/stderr are drained.
     child.once('close', (code, signal) => {
       exitInfo = { code, signal };
-      liveApps.delete(pid);
+      forget();
       resolveExit(exitInfo);
     });
   });
@@ -185,7 +169,7 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
       );
     } catch (error) {
       signal('SIGKILL');
-      await exited;
+      await waitForExit(() => exitInfo !== undefined, `app ${pid}`);
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`${reason}\n--- app output ---\n${output()}`);
     }
@@ -198,6 +182,7 @@ function describeExit(exit: AppExit): string {
 }
 
 let buildChecked = false;
+const BUILD_TIMEOUT_MS = 300_000;
 
 function newestMtimeMs(dir: string): number {
   let newest = 0;
@@ -209,21 +194,48 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
+function isBuildStale(): boolean {
+  const main = join(REPO_ROOT, 'dist', 'main.js');
+  return !existsSync(main) || statSync(main).mtimeMs < newestMtimeMs(join(REPO_ROOT, 'src'));
+}
+
+/** Blocks the thread for `ms` (used only while another worker holds the build lock). */
+function blockFor(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
  * Runs `npx nest build` (synchronously, at most once per jest worker) when
- * dist/main.js is missing or older than any file under src/.
+ * dist/main.js is missing or older than any file under src/. A lock dir in
+ * the temp dir keeps parallel workers from building (and, with deleteOutDir,
+ * deleting dist/) at the same time.
  */
 export function ensureBuilt(): void {
   if (buildChecked) return;
-  const main = join(REPO_ROOT, 'dist', 'main.js');
-  const stale = !existsSync(main) || statSync(main).mtimeMs < newestMtimeMs(join(REPO_ROOT, 'src'));
-  if (stale) {
+  const lock = join(tmpdir(), `nest-build-${createHash('sha1').update(REPO_ROOT).digest('hex').slice(0, 12)}.lock`);
+  const deadline = Date.now() + BUILD_TIMEOUT_MS;
+  for (;;) {
     try {
-      execFileSync('npx', ['nest', 'build'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 300_000 });
+      mkdirSync(lock);
+      break;
     } catch (error) {
-      const details = error as { stdout?: Buffer; stderr?: Buffer; message: string };
-      throw new Error(`nest build failed: ${details.message}\n${details.stdout?.toString() ?? ''}${details.stderr?.toString() ?? ''}`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock older than a build can take was left by a killed worker.
+      const lockedAt = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
+      if (lockedAt !== undefined && Date.now() - lockedAt > BUILD_TIMEOUT_MS) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`ensureBuilt: timed out waiting for the build lock ${lock}`);
+      blockFor(200);
     }
+  }
+  try {
+    if (isBuildStale()) {
+      execFileSync('npx', ['nest', 'build'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: BUILD_TIMEOUT_MS });
+    }
+  } catch (error) {
+    const details = error as { stdout?: Buffer; stderr?: Buffer; message: string };
+    throw new Error(`nest build failed: ${details.message}\n${details.stdout?.toString() ?? ''}${details.stderr?.toString() ?? ''}`);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
   }
   buildChecked = true;
 }

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { Client, type QueryResultRow } from 'pg';
 import { freePort } from './ports';
-import { isProcessGone, waitFor, WaitTimeoutError, waitForGone, waitForResumed, waitForStopped } from './wait';
+import { isProcessGone, reapOnExit, removeOnExit, unrefChild, waitFor, waitForExit, WaitTimeoutError, waitForGone, waitForResumed, waitForStopped } from './wait';
 
 const execFileAsync = promisify(execFile);
 
@@ -72,20 +72,6 @@ const STOP_TIMEOUT_MS = 15_000;
 const MAX_LOG_LINES = 2_000;
 const HELPER_APPLICATION_NAME = 'pg-fixture';
 
-/** Fixtures still alive; killed synchronously if the test process exits. */
-const liveFixtures = new Set<PostgresServer>();
-let exitHookInstalled = false;
-
-function track(server: PostgresServer): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const fixture of liveFixtures) fixture.killSyncOnExit();
-    });
-  }
-  liveFixtures.add(server);
-}
-
 /** The newest installed PostgreSQL: /usr/lib/postgresql/<highest version>. */
 function postgresInstallDir(): string {
   const root = '/usr/lib/postgresql';
@@ -100,6 +86,8 @@ function postgresInstallDir(): string {
 
 /** Direct and indirect children of `pid`, read from /proc. */
 function descendantPids(pid: number): number[] {
+  // pid 0/1 would mean "every process on the machine".
+  if (!(pid > 1)) throw new Error(`postgres fixture: refusing to list descendants of pid ${pid}`);
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -126,6 +114,8 @@ function descendantPids(pid: number): number[] {
 }
 
 function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  // process.kill(0 or negative) would signal our own process group.
+  if (!(pid > 1)) return;
   try {
     process.kill(pid, signal);
   } catch {
@@ -133,12 +123,23 @@ function signalQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** client.end() waits for the server to close the socket, which a paused server never does: bound it. */
+async function endQuietly(client: Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.end().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1_000);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 interface RunningProcess {
   child: ChildProcess;
   /** The spawned process: runuser when running as root, else the postmaster. */
   wrapperPid: number;
   postmasterPid: number;
-  exited: Promise<void>;
   hasExited: boolean;
 }
 
@@ -167,6 +168,7 @@ class PostgresServer implements PostgresFixture {
   private shmem: { key: string; id: string } | undefined;
   private removed = false;
   private readonly log: string[] = [];
+  private readonly forgetDir: () => void;
 
   constructor(
     public port: number,
@@ -176,6 +178,7 @@ class PostgresServer implements PostgresFixture {
   ) {
     this.dataDir = join(dir, 'data');
     this.socketDir = join(dir, 'socket');
+    this.forgetDir = removeOnExit(dir);
   }
 
   get pid(): number {
@@ -226,11 +229,11 @@ class PostgresServer implements PostgresFixture {
   async kill(): Promise<void> {
     const proc = this.proc;
     if (!proc || proc.hasExited) return;
-    const pids = [proc.postmasterPid, ...descendantPids(proc.postmasterPid)];
+    const pids = this.processTree(proc);
     for (const pid of pids) signalQuietly(pid, 'SIGKILL');
     // runuser stops itself when its child stops; wake it so it can reap and exit.
     if (proc.wrapperPid !== proc.postmasterPid) signalQuietly(proc.wrapperPid, 'SIGCONT');
-    await proc.exited;
+    await waitForExit(() => proc.hasExited, `postgres ${proc.postmasterPid}`);
     await waitForGone(pids);
     this.pausedPids = [];
     this.removeStaleState();
@@ -240,16 +243,15 @@ class PostgresServer implements PostgresFixture {
     const proc = this.requireRunning('pause');
     // Postmaster first, so it cannot fork new backends while we stop the others.
     process.kill(proc.postmasterPid, 'SIGSTOP');
-    const children = descendantPids(proc.postmasterPid);
-    for (const pid of children) signalQuietly(pid, 'SIGSTOP');
-    this.pausedPids = [proc.postmasterPid, ...children];
+    this.pausedPids = this.processTree(proc);
+    for (const pid of this.pausedPids) signalQuietly(pid, 'SIGSTOP');
     await waitForStopped(this.pausedPids);
   }
 
   async resume(): Promise<void> {
     const proc = this.proc;
     if (!proc || proc.hasExited || this.pausedPids.length === 0) return;
-    const pids = [...new Set([...this.pausedPids, ...descendantPids(proc.postmasterPid)])];
+    const pids = [...new Set([...this.pausedPids, ...this.processTree(proc)])];
     for (const pid of pids) signalQuietly(pid, 'SIGCONT');
     if (proc.wrapperPid !== proc.postmasterPid) signalQuietly(proc.wrapperPid, 'SIGCONT');
     this.pausedPids = [];
@@ -259,13 +261,11 @@ class PostgresServer implements PostgresFixture {
   async stop(): Promise<void> {
     const proc = this.proc;
     if (!proc || proc.hasExited) return;
+    if (proc.postmasterPid === 0) return this.kill(); // Still starting: no postmaster to ask.
     await this.resume();
-    process.kill(proc.postmasterPid, 'SIGINT');
+    signalQuietly(proc.postmasterPid, 'SIGINT');
     try {
-      await waitFor(async () => proc.hasExited, {
-        timeoutMs: STOP_TIMEOUT_MS,
-        description: `postmaster ${proc.postmasterPid} to shut down after SIGINT`,
-      });
+      await waitForExit(() => proc.hasExited, `postmaster ${proc.postmasterPid} (SIGINT)`, STOP_TIMEOUT_MS);
       this.shmem = undefined; // A clean shutdown removes its own segment.
     } catch (error) {
       if (!(error instanceof WaitTimeoutError)) throw error;
@@ -286,7 +286,7 @@ class PostgresServer implements PostgresFixture {
     } finally {
       await this.kill();
       await rm(this.dir, { recursive: true, force: true });
-      liveFixtures.delete(this);
+      this.forgetDir();
     }
   }
 
@@ -301,17 +301,6 @@ class PostgresServer implements PostgresFixture {
       `SELECT * FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()${byName} ORDER BY pid`,
       params,
     );
-  }
-
-  /** Used by the process 'exit' hook only: must be synchronous. */
-  killSyncOnExit(): void {
-    const proc = this.proc;
-    if (proc && !proc.hasExited) {
-      for (const pid of [proc.postmasterPid, ...descendantPids(proc.postmasterPid)]) signalQuietly(pid, 'SIGKILL');
-      if (proc.wrapperPid !== proc.postmasterPid) signalQuietly(proc.wrapperPid, 'SIGCONT');
-    }
-    this.removeSharedMemory();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 
   private async queryOn<R extends QueryResultRow = QueryResultRow>(
@@ -335,7 +324,7 @@ class PostgresServer implements PostgresFixture {
       const result = await client.query<R>(sql, params);
       return result.rows;
     } finally {
-      await client.end().catch(() => undefined);
+      await endQuietly(client);
     }
   }
 
@@ -345,7 +334,9 @@ class PostgresServer implements PostgresFixture {
     if (this.preloadsPgStatStatements()) args.push('-c', 'shared_preload_libraries=pg_stat_statements');
     const [command, fullArgs] = this.command(join(this.installDir, 'bin', 'postgres'), args);
     const child = spawn(command, fullArgs, { cwd: this.dir, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.on('error', (error) => this.capture(`spawn error: ${error.message}`));
     if (child.pid === undefined) throw new Error(`postgres fixture: could not spawn ${command}`);
+    unrefChild(child);
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.capture(line));
     }
@@ -354,13 +345,12 @@ class PostgresServer implements PostgresFixture {
       wrapperPid: child.pid,
       postmasterPid: this.asPostgresUser ? 0 : child.pid,
       hasExited: false,
-      exited: Promise.resolve(),
     };
-    proc.exited = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        proc.hasExited = true;
-        resolve();
-      });
+    // Kills runuser, the postmaster and every backend if the test process dies.
+    const forget = reapOnExit(child.pid);
+    child.once('exit', () => {
+      proc.hasExited = true;
+      forget();
     });
     return proc;
   }
@@ -383,16 +373,16 @@ class PostgresServer implements PostgresFixture {
       );
       // Accepting connections implies the current postmaster has written postmaster.pid.
       const lockFile = readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n');
-      proc.postmasterPid = Number(lockFile[0]);
+      const postmasterPid = Number(lockFile[0]);
+      if (!(postmasterPid > 1)) throw new Error(`unreadable postmaster.pid (first line: ${lockFile[0]})`);
+      proc.postmasterPid = postmasterPid;
       const [key, id] = (lockFile[6] ?? '').trim().split(/\s+/);
       this.shmem = key && id ? { key, id } : undefined;
       this.lastPid = proc.postmasterPid;
     } catch (error) {
-      const pids = proc.postmasterPid > 0 ? [proc.postmasterPid] : [];
-      pids.push(...descendantPids(proc.wrapperPid));
+      const pids = [...new Set([...this.processTree(proc), proc.wrapperPid, ...descendantPids(proc.wrapperPid)])];
       for (const pid of pids) signalQuietly(pid, 'SIGKILL');
-      signalQuietly(proc.wrapperPid, 'SIGKILL');
-      await proc.exited;
+      await waitForExit(() => proc.hasExited, `postgres ${proc.wrapperPid}`);
       await waitForGone(pids).catch(() => undefined);
       const reason = error instanceof Error ? error.message : String(error);
       throw new PostgresStartError(`${reason} (last error: ${lastError})\n--- postgres output ---\n${this.output()}`, this.output());
@@ -414,7 +404,7 @@ class PostgresServer implements PostgresFixture {
       await client.connect();
       await client.query('SELECT 1');
     } finally {
-      await client.end().catch(() => undefined);
+      await endQuietly(client);
     }
   }
 
@@ -467,8 +457,16 @@ class PostgresServer implements PostgresFixture {
 
   private requireRunning(action: string): RunningProcess {
     const proc = this.proc;
-    if (!proc || proc.hasExited) throw new Error(`postgres fixture: ${action}() while the server is not running`);
+    if (!proc || proc.hasExited || proc.postmasterPid === 0) {
+      throw new Error(`postgres fixture: ${action}() while the server is not running`);
+    }
     return proc;
+  }
+
+  /** The postmaster (or, while it is unknown, the spawned wrapper) with all its descendants. */
+  private processTree(proc: RunningProcess): number[] {
+    const root = proc.postmasterPid > 0 ? proc.postmasterPid : proc.wrapperPid;
+    return [root, ...descendantPids(root)];
   }
 
   private capture(line: string): void {
@@ -501,14 +499,14 @@ function postgresIds(): { uid: number; gid: number } {
  * fresh temp dir, the postgres binary spawned directly (as the postgres OS
  * user via runuser when running as root), database `app` and, if available,
  * the pg_stat_statements extension. Resolves once it accepts connections.
- * Call destroy() in afterAll; a process 'exit' hook SIGKILLs anything left.
+ * Call destroy() in afterAll; if the test process dies first, a watchdog
+ * SIGKILLs the whole process tree and deletes the dir (see reapOnExit).
  */
 export async function startPostgres(): Promise<PostgresFixture> {
   const installDir = postgresInstallDir();
   const asPostgresUser = process.getuid?.() === 0;
   const dir = await mkdtemp(join(tmpdir(), 'pg-fixture-'));
   const server = new PostgresServer(0, dir, installDir, asPostgresUser);
-  track(server);
   try {
     await mkdir(server.socketDir);
     if (asPostgresUser) {

@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Redis from 'ioredis';
 import { freePort } from './ports';
-import { waitFor, WaitTimeoutError, waitForResumed, waitForStopped } from './wait';
+import { reapOnExit, removeOnExit, unrefChild, waitFor, waitForExit, WaitTimeoutError, waitForResumed, waitForStopped } from './wait';
 
 /** Options for {@link startRedis}. */
 export interface RedisStartOptions {
@@ -14,7 +13,7 @@ export interface RedisStartOptions {
   password?: string;
   /** `--appendonly yes` (data survives restart()); default false. */
   appendonly?: boolean;
-  /** Data directory to use instead of a fresh temp dir; it is not deleted by stop(). */
+  /** Data directory to use instead of a fresh temp dir (created if missing); stop() does not delete it. */
   dir?: string;
 }
 
@@ -59,24 +58,9 @@ const START_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 5_000;
 const MAX_LOG_LINES = 2_000;
 
-/** Fixtures still alive; killed synchronously if the test process exits. */
-const liveFixtures = new Set<RedisServer>();
-let exitHookInstalled = false;
-
-function track(server: RedisServer): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const fixture of liveFixtures) fixture.killSyncOnExit();
-    });
-  }
-  liveFixtures.add(server);
-}
-
 interface RunningProcess {
   child: ChildProcess;
   pid: number;
-  exited: Promise<void>;
   hasExited: boolean;
 }
 
@@ -87,6 +71,7 @@ class RedisServer implements RedisFixture {
   private paused = false;
   private removed = false;
   private readonly log: string[] = [];
+  private readonly forgetDir: () => void;
 
   constructor(
     public port: number,
@@ -94,7 +79,9 @@ class RedisServer implements RedisFixture {
     private readonly ownsDir: boolean,
     private readonly appendonly: boolean,
     readonly password?: string,
-  ) {}
+  ) {
+    this.forgetDir = ownsDir ? removeOnExit(dir) : () => undefined;
+  }
 
   get pid(): number {
     return this.proc?.pid ?? this.lastPid;
@@ -121,8 +108,8 @@ class RedisServer implements RedisFixture {
   async kill(): Promise<void> {
     const proc = this.proc;
     if (!proc || proc.hasExited) return;
-    process.kill(proc.pid, 'SIGKILL');
-    await proc.exited;
+    signalQuietly(proc.pid, 'SIGKILL');
+    await waitForExit(() => proc.hasExited, `redis-server ${proc.pid}`);
     this.paused = false;
   }
 
@@ -147,7 +134,7 @@ class RedisServer implements RedisFixture {
       await this.resume();
       process.kill(proc.pid, 'SIGTERM');
       try {
-        await waitFor(async () => proc.hasExited, { timeoutMs: 10_000, description: `redis-server ${proc.pid} to exit after SIGTERM` });
+        await waitForExit(() => proc.hasExited, `redis-server ${proc.pid} (SIGTERM)`);
       } catch (error) {
         if (!(error instanceof WaitTimeoutError)) throw error;
         await this.kill();
@@ -162,10 +149,10 @@ class RedisServer implements RedisFixture {
     await this.resume();
     await this.kill();
     if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
-    liveFixtures.delete(this);
+    this.forgetDir();
   }
 
-  command(...args: Array<string | number>): Promise<unknown> {
+  async command(...args: Array<string | number>): Promise<unknown> {
     // redis-cli style database selection: command('-n', 2, 'GET', 'key').
     let db = 0;
     if (args[0] === '-n') {
@@ -187,20 +174,7 @@ class RedisServer implements RedisFixture {
     return parseClientList(list).filter((entry) => entry.id !== ownId);
   }
 
-  /** Used by the process 'exit' hook only: must be synchronous. */
-  killSyncOnExit(): void {
-    const proc = this.proc;
-    if (proc && !proc.hasExited) {
-      try {
-        process.kill(proc.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  /** Spawns redis-server; throws with its log when it never answers PING. */
+  /** Spawns redis-server on this.port with stdout/stderr captured into the log. */
   private spawnServer(): RunningProcess {
     const args = [
       '--port', String(this.port),
@@ -213,16 +187,17 @@ class RedisServer implements RedisFixture {
     ];
     if (this.password !== undefined) args.push('--requirepass', this.password);
     const child = spawn('redis-server', args, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid === undefined) throw new Error('redis fixture: could not spawn redis-server (is it on PATH?)');
+    child.on('error', (error) => this.capture(`spawn error: ${error.message}`));
+    if (child.pid === undefined) throw new Error(`redis fixture: could not spawn redis-server in ${this.dir} (is it on PATH?)`);
+    unrefChild(child);
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.capture(line));
     }
-    const proc: RunningProcess = { child, pid: child.pid, hasExited: false, exited: Promise.resolve() };
-    proc.exited = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        proc.hasExited = true;
-        resolve();
-      });
+    const proc: RunningProcess = { child, pid: child.pid, hasExited: false };
+    const forget = reapOnExit(child.pid);
+    child.once('exit', () => {
+      proc.hasExited = true;
+      forget();
     });
     return proc;
   }
@@ -243,8 +218,8 @@ class RedisServer implements RedisFixture {
         { timeoutMs: START_TIMEOUT_MS, intervalMs: 25, description: `redis-server on ${HOST}:${this.port} to answer PING` },
       );
     } catch (error) {
-      if (!proc.hasExited) process.kill(proc.pid, 'SIGKILL');
-      await proc.exited;
+      signalQuietly(proc.pid, 'SIGKILL');
+      await waitForExit(() => proc.hasExited, `redis-server ${proc.pid}`);
       const reason = error instanceof Error ? error.message : String(error);
       throw new RedisStartError(`${reason} (last error: ${lastError})\n--- redis-server output ---\n${this.output()}`, this.output());
     }
@@ -298,6 +273,14 @@ class RedisServer implements RedisFixture {
   }
 }
 
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
 /** Startup failure; `output` is the server's log. */
 class RedisStartError extends Error {
   constructor(
@@ -329,13 +312,14 @@ export function parseClientList(text: string): Array<Record<string, string>> {
  * Starts a private redis-server on a free 127.0.0.1 port in a fresh temp dir
  * (`--save ""`, `--appendonly yes|no`, `--requirepass` when a password is
  * given) and resolves once it answers PING (10 s deadline). Call stop() in
- * afterAll; a process 'exit' hook SIGKILLs anything left.
+ * afterAll; if the test process dies first, a watchdog SIGKILLs the server
+ * and deletes its dir (see reapOnExit).
  */
 export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisFixture> {
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'redis-fixture-')));
+  if (!ownsDir) await mkdir(dir, { recursive: true });
   const server = new RedisServer(0, dir, ownsDir, opts.appendonly ?? false, opts.password);
-  track(server);
   // The free port may be taken between freePort() and bind: retry on a new one.
   for (let attempt = 1; ; attempt++) {
     server.port = await freePort();

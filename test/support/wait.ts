@@ -1,3 +1,10 @@
+/**
+ * Waiting without fixed sleeps: `waitFor` polls a condition under a deadline.
+ * Also the process helpers the fixtures share: /proc state checks for
+ * SIGSTOP/SIGCONT/exit, and the reaper that kills whatever a dead test
+ * process left running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Options for {@link waitFor}. */
@@ -102,4 +109,144 @@ export function waitForGone(pids: readonly number[], timeoutMs = 10_000): Promis
     intervalMs: 20,
     description: `processes ${pids.join(', ')} to exit`,
   });
+}
+
+/**
+ * Lets the test process exit while `child` still runs: unrefs the child and
+ * its stdio pipes, so a fixture a test forgot to stop cannot hang jest (the
+ * reaper below then SIGKILLs it).
+ */
+export function unrefChild(child: ChildProcess): void {
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) {
+    (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+}
+
+/** Waits (bounded, polling) until `isExited()` is true; `what` names the process in the error. */
+export function waitForExit(isExited: () => boolean, what: string, timeoutMs = 10_000): Promise<true> {
+  return waitFor(async () => isExited(), { timeoutMs, intervalMs: 20, description: `${what} to exit` });
+}
+
+// --- Reaper: nothing a test started outlives the test process ---------------
+//
+// process.on('exit') cannot do this under jest: every test file gets its own
+// copy of `process` whose events never fire, and a worker killed by jest (or
+// SIGKILL) runs no hooks at all. Instead a small detached watchdog process
+// holds the read end of a pipe from us while anything is registered; when the
+// test process goes away for any reason the pipe closes and the watchdog
+// SIGKILLs every registered pid with all its descendants, then deletes the
+// registered dirs (and shared memory segments the killed processes created). Once everything is unregistered the pipe is closed and the
+// watchdog exits with nothing to do.
+
+const WATCHDOG_SOURCE = `/* test/support/wait.ts reaper */
+const fs = require('fs');
+const pids = new Set();
+const dirs = new Set();
+let pending = '';
+let reaping = false;
+const stateOf = (pid) => {
+  try {
+    const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch { return undefined; }
+};
+const withDescendants = (roots) => {
+  const children = new Map();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\\d+$/.test(name)) continue;
+    const fields = stateOf(name);
+    if (!fields) continue;
+    const ppid = Number(fields[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(name));
+  }
+  const all = [];
+  const queue = [...roots].filter((pid) => pid > 1);
+  while (queue.length > 0) {
+    const pid = queue.shift();
+    all.push(pid);
+    queue.push(...(children.get(pid) || []));
+  }
+  return all;
+};
+const reap = () => {
+  if (reaping) return;
+  reaping = true;
+  const all = withDescendants(pids);
+  for (const pid of all) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+  const deadline = Date.now() + 5000;
+  const finish = () => {
+    const alive = all.filter((pid) => { const f = stateOf(pid); return f && f[0] !== 'Z' && f[0] !== 'X'; });
+    if (alive.length > 0 && Date.now() < deadline) return setTimeout(finish, 20);
+    for (const dir of dirs) { try { fs.rmSync(dir, { recursive: true, force: true }); } catch {} }
+    // SysV shared memory a killed postmaster created and nobody uses any more.
+    try {
+      for (const row of fs.readFileSync('/proc/sysvipc/shm', 'utf8').split('\\n').slice(1)) {
+        const [, id, , , cpid, , nattch] = row.trim().split(/\\s+/);
+        if (all.includes(Number(cpid)) && nattch === '0') require('child_process').spawnSync('ipcrm', ['-m', id]);
+      }
+    } catch {}
+    process.exit(0);
+  };
+  finish();
+};
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  for (let i = pending.indexOf('\\n'); i >= 0; i = pending.indexOf('\\n')) {
+    const message = JSON.parse(pending.slice(0, i));
+    pending = pending.slice(i + 1);
+    if (message.op === 'pid') pids.add(message.pid);
+    if (message.op === 'unpid') pids.delete(message.pid);
+    if (message.op === 'dir') dirs.add(message.path);
+    if (message.op === 'undir') dirs.delete(message.path);
+  }
+});
+process.stdin.on('end', reap);
+process.stdin.on('close', reap);
+process.stdin.on('error', reap);
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+`;
+
+type ReaperMessage = { op: 'pid' | 'unpid'; pid: number } | { op: 'dir' | 'undir'; path: string };
+
+let watchdog: ChildProcess | undefined;
+/** What the current watchdog would clean up; when it empties the watchdog is let go. */
+const registered = new Set<string>();
+
+function tellReaper(message: ReaperMessage): void {
+  const key = 'pid' in message ? `pid:${message.pid}` : `dir:${message.path}`;
+  const adding = message.op === 'pid' || message.op === 'dir';
+  if (!adding && !registered.has(key)) return;
+  if (!watchdog) {
+    watchdog = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    watchdog.stdin?.on('error', () => undefined);
+    unrefChild(watchdog);
+  }
+  watchdog.stdin?.write(`${JSON.stringify(message)}\n`);
+  if (adding) registered.add(key);
+  else registered.delete(key);
+  if (registered.size === 0) {
+    // Nothing left to protect: closing the pipe lets the watchdog exit.
+    watchdog.stdin?.end();
+    watchdog = undefined;
+  }
+}
+
+/**
+ * Makes sure `pid` and all its descendants are SIGKILLed if the test process
+ * exits (or crashes, or is killed) before the returned function is called.
+ */
+export function reapOnExit(pid: number): () => void {
+  if (!(pid > 1)) throw new Error(`reapOnExit: refusing pid ${pid}`);
+  tellReaper({ op: 'pid', pid });
+  return () => tellReaper({ op: 'unpid', pid });
+}
+
+/** Makes sure `path` is deleted (rm -rf) if the test process goes away before the returned function is called. */
+export function removeOnExit(path: string): () => void {
+  tellReaper({ op: 'dir', path });
+  return () => tellReaper({ op: 'undir', path });
 }
