@@ -236,10 +236,14 @@ async function main() {
   process.stdout.write(`${out.join('\n')}\n\nprofiles and summary: ${dir}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    process.stderr.write(`profile failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  },
-);
+module.exports = { analyze, render, newestProfile };
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (error) => {
+      process.stderr.write(`profile failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

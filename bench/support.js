@@ -323,6 +323,17 @@ function cpuTicks(pid, children = false) {
   }
 }
 
+/** utime and stime of `pid` in clock ticks. */
+function cpuSplit(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(f[11]), sys: Number(f[12]) };
+  } catch {
+    return { user: 0, sys: 0 };
+  }
+}
+
 /** Machine-wide busy and total ticks from /proc/stat (all CPUs). */
 function machineTicks() {
   const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
@@ -339,7 +350,8 @@ function machineTicks() {
 function cpuMeter(serverPid) {
   const tick = 1000 / 100; // USER_HZ is 100 on Linux: ms per tick
   const tree = () => [process.pid, ...descendantPids(process.pid)].reduce((sum, pid) => sum + cpuTicks(pid, true), 0);
-  const start = { machine: machineTicks(), tree: tree(), server: serverPid ? cpuTicks(serverPid) : 0, at: now() };
+  const split = () => (serverPid ? cpuSplit(serverPid) : { user: 0, sys: 0 });
+  const start = { machine: machineTicks(), tree: tree(), server: serverPid ? cpuTicks(serverPid) : 0, split: split(), at: now() };
   return () => {
     const machineNow = machineTicks();
     const total = machineNow.total - start.machine.total;
@@ -351,6 +363,8 @@ function cpuMeter(serverPid) {
       wallMs: round(wallMs, 0),
       serverCpuMs: serverPid ? (cpuTicks(serverPid) - start.server) * tick : null,
       serverCpuPct: serverPid ? round((((cpuTicks(serverPid) - start.server) * tick) / wallMs) * 100, 0) : null,
+      serverUserMs: serverPid ? (split().user - start.split.user) * tick : null,
+      serverSysMs: serverPid ? (split().sys - start.split.sys) * tick : null,
       machineBusyPct: total > 0 ? round((busy / total) * 100, 0) : null,
       /** CPU used by processes outside this bench's tree, in % of the whole machine (all CPUs). */
       foreignPct: total > 0 ? round((Math.max(0, busy - ours) / total) * 100, 0) : null,
