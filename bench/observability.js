@@ -19,8 +19,10 @@
  * `sliceSec`, in a shuffled order. A variant's cost is the median, over the
  * cycles, of its throughput relative to `bare` in the same cycle: pairing
  * slices that are seconds apart cancels most of the drift of a shared host.
- * Stdout is a pipe that this process drains, as under a container runtime;
- * its byte count gives the log volume per request.
+ * The app's CPU time per request (Linux /proc) is reported too: it is the
+ * steadier figure on a shared host. Stdout is a pipe that this process
+ * drains, as under a container runtime; its byte count gives the log volume
+ * per request.
  *
  * Library: `const { benchObservability } = require('./bench/observability'); await benchObservability({ redisUrl })`.
  * CLI:     `node bench/observability.js [--redis-url URL] [--connections N] [--slice S] [--cycles N] [--json]`
@@ -29,13 +31,15 @@
  *          Build first (`npx nest build`).
  */
 const { spawn } = require('node:child_process');
-const { existsSync, mkdtempSync, rmSync } = require('node:fs');
+const { existsSync, mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const net = require('node:net');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
 
 const ROOT = join(__dirname, '..');
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on every mainstream Linux). */
+const CLOCK_TICKS = 100;
 
 const VARIANTS = [
   { name: 'bare', LOG_LEVEL: 'silent', METRICS_ENABLED: 'false' },
@@ -43,6 +47,17 @@ const VARIANTS = [
   { name: 'metrics', LOG_LEVEL: 'silent', METRICS_ENABLED: 'true' },
   { name: 'logs+metrics', LOG_LEVEL: 'info', METRICS_ENABLED: 'true' },
 ];
+
+/** CPU time (user + system) the process `pid` has used, in ms; null where /proc is missing. */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
 
 const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -145,14 +160,19 @@ async function startApp(variant, redisUrl) {
     await stopChild(child);
     throw error;
   }
-  return { baseUrl, logBytes: () => counter.bytes, stop: () => stopChild(child) };
+  return { baseUrl, pid: child.pid, logBytes: () => counter.bytes, stop: () => stopChild(child) };
 }
 
-async function drive(url, { connections, durationSec }) {
+/** Drives `url` for durationSec; with `pid`, also the app's CPU time per request (µs). */
+async function drive(url, { connections, durationSec, pid }) {
+  const cpuBefore = pid ? cpuMs(pid) : null;
   const result = await autocannon({ url, connections, duration: durationSec });
+  const cpuAfter = pid ? cpuMs(pid) : null;
+  const requests = result.requests.total;
   return {
-    requests: result.requests.total,
-    requestsPerSec: result.requests.total / (result.duration || durationSec),
+    requests,
+    requestsPerSec: requests / (result.duration || durationSec),
+    cpuUsPerRequest: cpuBefore !== null && cpuAfter !== null && requests > 0 ? ((cpuAfter - cpuBefore) * 1000) / requests : null,
     p99: result.latency.p99,
     bad: result.non2xx + result.errors,
   };
@@ -204,7 +224,7 @@ async function benchObservability({ redisUrl, connections = 50, sliceSec = 2, cy
         const row = {};
         for (const t of shuffle(targets)) {
           const before = t.app.logBytes();
-          row[t.variant.name] = await drive(t.urls[endpoint], { connections, durationSec: sliceSec });
+          row[t.variant.name] = await drive(t.urls[endpoint], { connections, durationSec: sliceSec, pid: t.app.pid });
           if (endpoint === 'job') {
             logBytes[t.variant.name].bytes += t.app.logBytes() - before;
             logBytes[t.variant.name].requests += row[t.variant.name].requests;
@@ -214,6 +234,7 @@ async function benchObservability({ redisUrl, connections = 50, sliceSec = 2, cy
       }
     }
 
+    const cpu = (rows, name) => (rows.every((r) => r[name].cpuUsPerRequest !== null) ? round(median(rows.map((r) => r[name].cpuUsPerRequest))) : null);
     const summarize = (endpoint, name) => {
       const rows = slices[endpoint];
       return {
@@ -223,6 +244,13 @@ async function benchObservability({ redisUrl, connections = 50, sliceSec = 2, cy
         costPct: round(median(rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100))),
         /** Spread of the per-cycle costs (min..max), to judge the noise. */
         costRangePct: [round(Math.min(...rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100))), round(Math.max(...rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100)))],
+        /**
+         * App CPU time per request (µs, median over cycles) and its excess over `bare`:
+         * steadier than throughput on a shared host, since other processes' load
+         * lengthens wall time but not the CPU a request needs.
+         */
+        cpuUsPerRequest: cpu(rows, name),
+        cpuCostUsPerRequest: cpu(rows, name) === null || cpu(rows, 'bare') === null ? null : round(cpu(rows, name) - cpu(rows, 'bare')),
         bad: rows.reduce((n, r) => n + r[name].bad, 0),
       };
     };
@@ -255,13 +283,14 @@ function parseArgs(argv) {
 function format(result) {
   const pad = (s, n) => String(s).padEnd(n);
   const cost = (x) => `${x.costPct}% [${x.costRangePct[0]}..${x.costRangePct[1]}]`;
+  const cpuCol = (x) => (x.cpuUsPerRequest === null ? 'n/a' : `${x.cpuUsPerRequest} (+${x.cpuCostUsPerRequest})`);
   const lines = [
     `observability bench: ${result.connections} connections, ${result.cycles} cycles of ${result.sliceSec} s slices per variant and request`,
-    `  ${pad('variant', 14)}${pad('GET /jobs/:id req/s', 21)}${pad('cost [range]', 22)}${pad('p99 ms', 8)}${pad('log B/req', 11)}${pad('GET /health/ready req/s', 25)}cost [range]`,
+    `  ${pad('variant', 14)}${pad('GET /jobs/:id req/s', 21)}${pad('cost [range]', 22)}${pad('CPU µs/req (+bare)', 20)}${pad('p99 ms', 8)}${pad('log B/req', 11)}${pad('GET /health/ready req/s', 25)}${pad('cost [range]', 22)}CPU µs/req (+bare)`,
   ];
   for (const v of result.variants) {
     lines.push(
-      `  ${pad(v.name, 14)}${pad(v.job.requestsPerSec, 21)}${pad(cost(v.job), 22)}${pad(v.job.p99Ms, 8)}${pad(v.job.logBytesPerRequest, 11)}${pad(v.probe.requestsPerSec, 25)}${cost(v.probe)}`,
+      `  ${pad(v.name, 14)}${pad(v.job.requestsPerSec, 21)}${pad(cost(v.job), 22)}${pad(cpuCol(v.job), 20)}${pad(v.job.p99Ms, 8)}${pad(v.job.logBytesPerRequest, 11)}${pad(v.probe.requestsPerSec, 25)}${pad(cost(v.probe), 22)}${cpuCol(v.probe)}`,
     );
   }
   const bad = result.variants.filter((v) => v.job.bad > 0);
