@@ -26,7 +26,7 @@ describe('serializeRequest', () => {
 });
 
 describe('serializeError', () => {
-  it('keeps type, code and a redacted message, and drops attached command arguments', () => {
+  it('keeps type, code and a redacted message, and drops the stack and attached command arguments', () => {
     const out = serializeError({
       type: 'ReplyError',
       message: 'connect to redis://:hunter2@h failed',
@@ -37,6 +37,7 @@ describe('serializeError', () => {
     expect(JSON.stringify(out)).not.toContain('hunter2');
     expect(out).toMatchObject({ type: 'ReplyError', code: 'WRONGPASS' });
     expect(out).not.toHaveProperty('command');
+    expect(out).not.toHaveProperty('stack');
   });
 });
 

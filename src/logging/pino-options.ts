@@ -37,7 +37,9 @@ const SECRET_KEY = /pass|pwd|token|secret|auth|key|session|signature/i;
 const CENSOR = '***';
 
 /** Error fields that may be logged; anything else a client attached (ioredis' `command.args`, …) is dropped. */
-const ERROR_FIELDS = ['type', 'message', 'stack', 'code', 'errno', 'syscall', 'statusCode', 'status'] as const;
+// No `stack`: stack traces stay out of log lines (house rule); type, code and message
+// identify a failure, and a programming error is reproduced from its request id.
+const ERROR_FIELDS = ['type', 'message', 'code', 'errno', 'syscall', 'statusCode', 'status'] as const;
 
 /**
  * The access line's `req`: the standard fields, with secrets removed from the
@@ -56,7 +58,7 @@ export function serializeRequest(req: SerializedRequest): SerializedRequest {
   return req;
 }
 
-/** Errors keep their type, code and redacted message and stack; nothing else. */
+/** Errors keep their type, code and redacted message; nothing else (no stack, no attached command). */
 export function serializeError(err: SerializedError): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of ERROR_FIELDS) {
