@@ -59,6 +59,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   private readonly checks = new Map<string, MonitoredCheck>();
   private readonly staleAfterMs: number;
   private stopped = false;
+  private changes = 0;
 
   constructor(
     @Inject(HEALTH_CONTRIBUTORS) contributors: HealthContributor[],
@@ -98,6 +99,24 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     this.stopped = true;
     for (const check of this.checks.values()) clearTimeout(check.timer);
     await Promise.all([...this.checks.values()].map((c) => c.running));
+  }
+
+  /** Grows whenever any check records a result or new details: a cheap "has anything changed?". */
+  get revision(): number {
+    return this.changes;
+  }
+
+  /**
+   * The earliest moment at which a check that is not stale now would turn
+   * stale if nothing else happened (Infinity when no such check exists).
+   */
+  nextStaleAt(now = Date.now()): number {
+    let earliest = Infinity;
+    for (const check of this.checks.values()) {
+      const staleAt = (check.record?.checkedAtMs ?? Infinity) + this.staleAfterMs;
+      if (staleAt > now && staleAt < earliest) earliest = staleAt;
+    }
+    return earliest;
   }
 
   /** Registered check names, in registration order. */
@@ -190,6 +209,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
       sinceMs: changed || !previous ? now : previous.sinceMs,
     });
     if (outcome.status === 'up') check.everUp = true;
+    this.changes++;
     if (changed) this.logChange(check.definition.name, previous?.status ?? 'pending', check.record);
   }
 
@@ -212,6 +232,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     try {
       const details = await withTimeout(work, check.timeoutMs, `health details ${definition.name}`);
       check.details = details ? Object.freeze({ ...details }) : undefined;
+      this.changes++;
     } catch (error) {
       this.logger.debug(`health details ${definition.name} failed: ${describeError(error)}`);
     }

@@ -12,12 +12,11 @@ import {
 import type { FastifyReply } from 'fastify';
 import { Inject } from '@nestjs/common';
 import { appConfig, AppConfig } from '../config/configuration';
-import { ShutdownGate } from '../lifecycle/shutdown-gate';
 import { HEALTH_MESSAGES } from './health.constants';
+import { HealthAnswers, RenderedAnswer } from './health-answers';
 import { HealthDetailsAuth } from './health-details.auth';
 import { HealthMonitor } from './health-monitor.service';
 import { ApiHealthController, ApiLiveness, ApiOneCheck, ApiReadiness, ApiStartup } from './health.openapi';
-import { aggregate, HealthAnswer, HealthBody, startup } from './health.views';
 
 export interface LivenessBody {
   status: 'ok';
@@ -28,7 +27,8 @@ export interface LivenessBody {
 
 /**
  * Probe endpoints. Every answer is built from the monitor's snapshot and the
- * shutdown gate: no handler here waits on PostgreSQL or Redis.
+ * shutdown gate (HealthAnswers renders and caches them): no handler here
+ * waits on PostgreSQL or Redis. Answers are sent pre-serialized.
  */
 @ApiHealthController()
 @Controller('health')
@@ -37,8 +37,8 @@ export class HealthController {
 
   constructor(
     private readonly monitor: HealthMonitor,
+    private readonly answers: HealthAnswers,
     private readonly auth: HealthDetailsAuth,
-    private readonly gate: ShutdownGate,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
   ) {}
 
@@ -64,10 +64,8 @@ export class HealthController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('authorization') authorization?: string,
     @Query('exclude') exclude?: string | string[],
-  ): HealthBody {
-    const excluded = this.parseExclude(exclude);
-    const checks = this.monitor.snapshot().checks.filter((c) => !excluded.has(c.name));
-    return this.send(reply, aggregate(checks, this.auth.isAuthorized(authorization), this.gate.shuttingDown));
+  ): string {
+    return this.send(reply, this.answers.readiness(this.auth.isAuthorized(authorization), this.parseExclude(exclude)));
   }
 
   /** One readiness check by name. */
@@ -78,7 +76,7 @@ export class HealthController {
     @Param('check') name: string,
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('authorization') authorization?: string,
-  ): HealthBody {
+  ): string {
     return this.one(name, reply, authorization);
   }
 
@@ -86,8 +84,8 @@ export class HealthController {
   @Get('startup')
   @ApiStartup()
   @Header('Cache-Control', 'no-store')
-  startup(@Res({ passthrough: true }) reply: FastifyReply, @Headers('authorization') authorization?: string): HealthBody {
-    return this.send(reply, startup(this.monitor.snapshot(), this.auth.isAuthorized(authorization), this.gate.shuttingDown));
+  startup(@Res({ passthrough: true }) reply: FastifyReply, @Headers('authorization') authorization?: string): string {
+    return this.send(reply, this.answers.startup(this.auth.isAuthorized(authorization)));
   }
 
   /** One dependency (`/health/db`, `/health/redis`, `/health/redis-cache`, …). */
@@ -98,14 +96,13 @@ export class HealthController {
     @Param('check') name: string,
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('authorization') authorization?: string,
-  ): HealthBody {
+  ): string {
     return this.one(name, reply, authorization);
   }
 
-  private one(name: string, reply: FastifyReply, authorization?: string): HealthBody {
-    const check = this.monitor.snapshot().checks.find((c) => c.name === name);
-    if (!check) throw new NotFoundException(HEALTH_MESSAGES.unknownCheck(name));
-    return this.send(reply, aggregate([check], this.auth.isAuthorized(authorization), this.gate.shuttingDown));
+  private one(name: string, reply: FastifyReply, authorization?: string): string {
+    if (!this.monitor.has(name)) throw new NotFoundException(HEALTH_MESSAGES.unknownCheck(name));
+    return this.send(reply, this.answers.one(name, this.auth.isAuthorized(authorization)));
   }
 
   private parseExclude(exclude?: string | string[]): Set<string> {
@@ -119,8 +116,8 @@ export class HealthController {
     return new Set(names);
   }
 
-  private send(reply: FastifyReply, answer: HealthAnswer): HealthBody {
-    reply.status(answer.httpStatus);
-    return answer.body;
+  private send(reply: FastifyReply, answer: RenderedAnswer): string {
+    reply.status(answer.httpStatus).type('application/json; charset=utf-8');
+    return answer.json;
   }
 }

@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { HEALTH_CONTRIBUTORS } from './health.constants';
 import { HealthController } from './health.controller';
+import { HealthAnswers } from './health-answers';
 import { HealthDetailsAuth } from './health-details.auth';
 import type { HealthContributor } from './health-check.interface';
 import { HealthMonitor } from './health-monitor.service';
@@ -33,6 +34,7 @@ export class HealthModule {
           inject: options.indicators,
         },
         HealthMonitor,
+        HealthAnswers,
         HealthDetailsAuth,
       ],
       exports: [HealthMonitor],
