@@ -12,6 +12,12 @@
  * Output: a summary on stdout; bench/results/profile-<timestamp>/ holds the
  * .cpuprofile files (open them in Chrome DevTools) and summary.json.
  *
+ * Each sample counts once (not by its time delta): while the process waits
+ * for a CPU (2 cores shared with autocannon), no sample is taken, whereas a
+ * time delta would charge the whole wait to the syscall that woke the load
+ * generator (writev). The shares are then scaled to the server's measured
+ * CPU time per request (/proc/PID/stat utime+stime), so "µs per request" is CPU.
+ *
  * Samples are attributed to the frame that was running ("self time"); time in
  * a V8 builtin or native callback without a script URL (JSON.stringify, a
  * socket write) is charged to the nearest caller that has one, so
@@ -21,7 +27,7 @@
  */
 const { mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { cannon, installExitCleanup, round, spawnApp, startCeiling, startServices, timeTo200 } = require('./support');
+const { cannon, cpuMeter, installExitCleanup, round, snapshotBuild, sourceState, spawnApp, startCeiling, startServices, timeTo200 } = require('./support');
 
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
@@ -71,7 +77,7 @@ function groupOf(owner) {
  * Summarizes the samples taken between fromUs and toUs.
  * @returns per group / owner / function: CPU µs in total and per request.
  */
-function analyze(profile, fromUs, toUs, requests) {
+function analyze(profile, fromUs, toUs, requests, cpuUsPerRequest) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parentOf = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
@@ -117,7 +123,7 @@ function analyze(profile, fromUs, toUs, requests) {
   for (let i = 0; i < profile.samples.length; i++) {
     t += profile.timeDeltas[i];
     if (t < fromUs || t > toUs) continue;
-    const dt = profile.timeDeltas[i + 1] ?? 0;
+    const dt = 1; // one sample = one unit of CPU (see the header comment)
     const id = profile.samples[i];
     const o = owner(id);
     if (o === '(idle)') {
@@ -136,13 +142,13 @@ function analyze(profile, fromUs, toUs, requests) {
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
-      .map(([name, us]) => ({ name, share: round(us / total, 3), usPerRequest: round(us / requests, 2) }));
+      .map(([name, n]) => ({ name, share: round(n / total, 3), usPerRequest: round((n / total) * cpuUsPerRequest, 2) }));
   return {
     requests,
     windowMs: round((toUs - fromUs) / 1000, 0),
-    busyMs: round(total / 1000, 0),
-    idleMs: round(idle / 1000, 0),
-    cpuUsPerRequest: round(total / requests, 2),
+    busySamples: total,
+    idleSamples: idle,
+    cpuUsPerRequest,
     groups: table(groups, 40),
     owners: table(owners, 40),
     selfFunctions: table(functions, 40),
@@ -156,18 +162,22 @@ function newestProfile(dir, pid) {
   return { file: join(dir, file), profile: JSON.parse(readFileSync(join(dir, file), 'utf8')) };
 }
 
-async function measured(url) {
+async function measured(url, pid) {
   await cannon(url, { connections: CONNECTIONS, durationSec: WARMUP_SEC });
+  const meter = cpuMeter(pid);
   const fromUs = monotonicUs();
   const run = await cannon(url, { connections: CONNECTIONS, durationSec: DURATION_SEC });
   const toUs = monotonicUs();
-  return { run, fromUs, toUs };
+  const cpu = meter();
+  return { run, fromUs, toUs, cpu, cpuUsPerRequest: round((cpu.serverCpuMs * 1000) / run.requests, 1) };
 }
 
-function render(name, a, run) {
+function render(name, a, w) {
   const lines = [
     '',
-    `## ${name}: ${run.rps} req/s under --cpu-prof, ${a.cpuUsPerRequest} µs CPU per request (${a.busyMs} ms busy of ${a.windowMs} ms)`,
+    `## ${name}: ${w.run.rps} req/s under --cpu-prof, ${a.cpuUsPerRequest} µs CPU per request ` +
+      `(${round(w.cpu.serverUserMs * 1000 / w.run.requests, 1)} user + ${round(w.cpu.serverSysMs * 1000 / w.run.requests, 1)} sys; ` +
+      `${a.busySamples} busy / ${a.idleSamples} idle samples; other processes ${w.cpu.foreignPct} % of the machine)`,
     '',
     '| group | share of busy CPU | µs per request |',
     '|---|---|---|',
@@ -179,7 +189,7 @@ function render(name, a, run) {
     '|---|---|---|',
     ...a.selfFunctions.slice(0, 25).map((f) => `| \`${f.name}\` | ${(f.share * 100).toFixed(1)} % | ${f.usPerRequest} |`),
     '',
-    'Inclusive time of our and Nest frames (share of busy CPU with the frame on the stack):',
+    'Inclusive time of our and Nest frames (share of busy samples with the frame on the stack; Fastify hooks call the next step synchronously, so a hook\'s inclusive time contains the rest of the request):',
     '',
     '| frame | share | µs/req |',
     '|---|---|---|',
@@ -189,6 +199,8 @@ function render(name, a, run) {
 }
 
 async function main() {
+  snapshotBuild();
+  const source = sourceState();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = join(__dirname, 'results', `profile-${stamp}`);
   mkdirSync(dir, { recursive: true });
@@ -208,9 +220,9 @@ async function main() {
     ceiling = await startCeiling(profArgs);
     app = await spawnApp({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url(), nodeArgs: profArgs, extra });
     await timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { isAlive: () => app.child.exitCode === null });
-    windows.ceiling = await measured(ceiling.url);
-    windows.liveness = await measured(`${app.baseUrl}/health/live`);
-    windows.readiness = await measured(`${app.baseUrl}/health/ready`);
+    windows.ceiling = await measured(ceiling.url, ceiling.pid);
+    windows.liveness = await measured(`${app.baseUrl}/health/live`, app.pid);
+    windows.readiness = await measured(`${app.baseUrl}/health/ready`, app.pid);
   } finally {
     // SIGTERM: both exit through process.exit, which writes the profile.
     if (app) await app.stop();
@@ -219,7 +231,7 @@ async function main() {
   }
   const ceilingProfile = newestProfile(dir, ceiling.pid);
   const appProfile = newestProfile(dir, app.pid);
-  const summary = { dir, settings: { CONNECTIONS, DURATION_SEC, WARMUP_SEC, SAMPLING_US, extra }, results: {} };
+  const summary = { dir, source, settings: { CONNECTIONS, DURATION_SEC, WARMUP_SEC, SAMPLING_US, extra }, results: {} };
   const out = [];
   for (const [name, profile] of [
     ['ceiling', ceilingProfile],
@@ -227,13 +239,15 @@ async function main() {
     ['readiness', appProfile],
   ]) {
     const w = windows[name];
-    const a = analyze(profile.profile, w.fromUs, w.toUs, w.run.requests);
-    summary.results[name] = { run: w.run, analysis: a, profile: profile.file };
-    out.push(render(name === 'ceiling' ? 'bare node:http ceiling' : `GET /health/${name === 'liveness' ? 'live' : 'ready'}`, a, w.run));
+    const a = analyze(profile.profile, w.fromUs, w.toUs, w.run.requests, w.cpuUsPerRequest);
+    summary.results[name] = { run: w.run, cpu: w.cpu, analysis: a, profile: profile.file };
+    out.push(render(name === 'ceiling' ? 'bare node:http ceiling' : `GET /health/${name === 'liveness' ? 'live' : 'ready'}`, a, w));
   }
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(dir, 'summary.md'), `${out.join('\n')}\n`);
-  process.stdout.write(`${out.join('\n')}\n\nprofiles and summary: ${dir}\n`);
+  const head = `source ${source.commit}${source.uncommittedSrc.length ? ` + uncommitted ${source.uncommittedSrc.join(', ')}` : ''}; ` +
+    `${CONNECTIONS} connections, ${WARMUP_SEC} s warm-up + ${DURATION_SEC} s profiled per endpoint, sampling every ${SAMPLING_US} µs`;
+  process.stdout.write(`${head}\n${out.join('\n')}\n\nprofiles and summary: ${dir}\n`);
 }
 
 module.exports = { analyze, render, newestProfile };

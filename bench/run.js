@@ -37,6 +37,7 @@ const {
   startCeiling,
   startPoller,
   startServices,
+  snapshotBuild,
   sourceState,
   timeTo200,
 } = require('./support');
@@ -441,6 +442,8 @@ function renderTable(rows) {
 
 async function main() {
   const startedAt = new Date();
+  // Freeze the build first: another checkout user's `nest build` must not swap dist/ mid-run.
+  snapshotBuild();
   const result = { startedAt: startedAt.toISOString(), machine: machine(), source: sourceState(), settings: { ...SETTINGS, healthDefaults: HEALTH_DEFAULTS }, targets: TARGETS };
   log(`machine: ${result.machine.cpuModel}, ${result.machine.cpus} CPUs, Node ${result.machine.node}`);
   let services;

@@ -7,7 +7,7 @@
  * this bench started.
  */
 const { spawn } = require('node:child_process');
-const { existsSync, readdirSync, readFileSync } = require('node:fs');
+const { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
@@ -155,16 +155,36 @@ function appEnv({ port, redisUrl, databaseUrl, extra = {} }) {
   };
 }
 
+let buildDir;
 /**
- * Spawns `node [nodeArgs] dist/main.js`; its output goes to a pipe that is
+ * Copies dist/ (and package.json, which the app reads its version from) to
+ * bench/results/.build-<pid>/ and runs the app from there: other work on
+ * this checkout (a test run's `nest build`) may rebuild dist/ while the bench
+ * runs, and every figure must come from the one build measured. Module
+ * resolution walks up to the checkout's node_modules as before. Removed on exit.
+ */
+function snapshotBuild() {
+  if (buildDir) return buildDir;
+  if (!existsSync(join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js not found: run `npm run build` first');
+  const dir = join(__dirname, 'results', `.build-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  buildDir = dir;
+  return dir;
+}
+
+/**
+ * Spawns `node [nodeArgs] dist/main.js` (from the snapshot, see snapshotBuild); its output goes to a pipe that is
  * drained (as under a container runtime) and counted, the tail kept for errors.
  */
 async function spawnApp({ redisUrl, databaseUrl, nodeArgs = [], extra }) {
-  if (!existsSync(join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js not found: run `npm run build` first');
+  const main = join(snapshotBuild(), 'dist', 'main.js');
   const port = await freePort();
   const spawnedAt = now();
   const child = track(
-    spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
+    spawn(process.execPath, [...nodeArgs, main], {
       cwd: ROOT,
       env: appEnv({ port, redisUrl, databaseUrl, extra }),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -437,6 +457,7 @@ module.exports = {
   stopChild,
   freePort,
   startServices,
+  snapshotBuild,
   spawnApp,
   startCeiling,
   cannon,
