@@ -24,16 +24,21 @@ export function describeError(error: unknown): string {
   return redact(String(error));
 }
 
-export type FailureClass =
-  | 'timeout'
-  | 'connection refused'
-  | 'connection reset'
-  | 'authentication failed'
-  | 'not resolvable'
-  | 'not connected'
-  | 'stale'
-  | 'pending'
-  | 'error';
+/** Classified reasons from errors: the only failure text anonymous callers see. */
+export const ERROR_CLASSES = [
+  'timeout',
+  'connection refused',
+  'connection reset',
+  'authentication failed',
+  'not resolvable',
+  'not connected',
+  'error',
+] as const;
+
+/** Every `message` a down check can carry: an error class, or the monitor's own `stale` / `pending`. */
+export const FAILURE_CLASSES = [...ERROR_CLASSES, 'stale', 'pending'] as const;
+
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 function codeOf(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {

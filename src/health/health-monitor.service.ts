@@ -6,22 +6,15 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
-import { classifyError, describeError, FailureClass, redact } from '../common/redact';
+import { classifyError, describeError, ERROR_CLASSES, redact } from '../common/redact';
 import { withTimeout } from '../common/with-timeout';
 import { healthConfig, HealthConfig } from '../config/configuration';
 import { CHECK_NAME_PATTERN, HEALTH_CONTRIBUTORS, HEALTH_MESSAGES, RESERVED_CHECK_NAMES } from './health.constants';
 import type { HealthCheckDefinition, HealthContributor } from './health-check.interface';
 import { CheckStatus, CheckView, HealthSnapshot } from './health-snapshot';
 
-const PUBLIC_REASONS: ReadonlySet<string> = new Set<FailureClass>([
-  'timeout',
-  'connection refused',
-  'connection reset',
-  'authentication failed',
-  'not resolvable',
-  'not connected',
-  'error',
-]);
+/** Messages an indicator may pass through as is; anything else is classified again. */
+const PUBLIC_REASONS: ReadonlySet<string> = new Set<string>(ERROR_CLASSES);
 
 /** What one completed run of a check left behind. Replaced, never mutated. */
 interface CheckRecord {

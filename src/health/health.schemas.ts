@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { FAILURE_CLASSES } from '../common/redact';
 import type { CheckEntry, HealthBody, OverallStatus } from './health.views';
 import type { LivenessBody } from './health.controller';
 
@@ -9,17 +10,7 @@ import type { LivenessBody } from './health.controller';
  */
 
 const OVERALL_STATUSES: OverallStatus[] = ['ok', 'degraded', 'error', 'shutting_down'];
-const FAILURE_MESSAGES = [
-  'timeout',
-  'connection refused',
-  'connection reset',
-  'authentication failed',
-  'not resolvable',
-  'not connected',
-  'stale',
-  'pending',
-  'error',
-];
+const FAILURE_MESSAGES = [...FAILURE_CLASSES];
 
 export class LivenessBodySchema implements LivenessBody {
   @ApiProperty({ enum: ['ok'], example: 'ok' })
