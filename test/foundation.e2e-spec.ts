@@ -9,8 +9,7 @@ import { Redis } from 'ioredis';
 import { Injectable, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ensureBuilt, startApp } from './support/app-process';
-import { startPostgres, PostgresFixture } from './support/postgres-server';
-import { startRedis, RedisFixture } from './support/redis-server';
+import { useServices } from './support/services';
 import { waitFor } from './support/wait';
 import { AppModule } from '../src/app.module';
 import { InjectRedis } from '../src/redis/redis.decorators';
@@ -35,18 +34,10 @@ describe('configuration errors', () => {
 });
 
 describe('booting', () => {
-  let redis: RedisFixture;
-  let pg: PostgresFixture;
-
-  beforeAll(async () => {
-    [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
-  });
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), pg?.destroy()]);
-  });
+  const services = useServices();
 
   it('boots with both dependencies up, logs where it connected without the password, and is ready', async () => {
-    const app = await startApp({ REDIS_URL: redis.url(0), DATABASE_URL: pg.url().replace('postgres@', 'postgres:pg-secret-pw@'), NODE_ENV: 'production', SHUTDOWN_DRAIN_MS: '0' });
+    const app = await startApp({ REDIS_URL: services.redis.url(0), DATABASE_URL: services.pg.url().replace('postgres@', 'postgres:pg-secret-pw@'), NODE_ENV: 'production', SHUTDOWN_DRAIN_MS: '0' });
     try {
       await waitFor(async () => (await fetch(app.url('/health/ready'))).status === 200, { timeoutMs: 5000, description: 'ready' });
       const out = app.output();
@@ -59,8 +50,8 @@ describe('booting', () => {
   });
 
   it('boots and serves liveness with Redis and PostgreSQL both unreachable, and stays up', async () => {
-    const deadRedis = `redis://127.0.0.1:${redis.port + 1000}/0`;
-    const deadPg = `postgres://postgres@127.0.0.1:${pg.port + 1000}/app`;
+    const deadRedis = `redis://127.0.0.1:${services.redis.port + 1000}/0`;
+    const deadPg = `postgres://postgres@127.0.0.1:${services.pg.port + 1000}/app`;
     const app = await startApp({ REDIS_URL: deadRedis, DATABASE_URL: deadPg, SHUTDOWN_DRAIN_MS: '0' });
     try {
       expect((await fetch(app.url('/health/live'))).status).toBe(200);
@@ -91,20 +82,18 @@ describe('RedisModule named clients', () => {
   @Module({ imports: [AppModule, RedisModule], providers: [Probe] })
   class ProbeModule {}
 
-  let redis: RedisFixture;
-  let pg: PostgresFixture;
   let app: NestFastifyApplication;
   const saved = { ...process.env };
+  const services = useServices();
 
   beforeAll(async () => {
-    [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
     Object.assign(process.env, {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
-      REDIS_URL: redis.url(2),
+      REDIS_URL: services.redis.url(2),
       REDIS__CACHE_DB: '5',
       REDIS__SESSION_DB: '7',
-      DATABASE_URL: pg.url(),
+      DATABASE_URL: services.pg.url(),
       SHUTDOWN_DRAIN_MS: '0',
     });
     const { createApp } = await import('../src/app.factory');
@@ -113,7 +102,6 @@ describe('RedisModule named clients', () => {
   });
   afterAll(async () => {
     await app?.close();
-    await Promise.all([redis?.stop(), pg?.destroy()]);
     process.env = saved;
   });
 
@@ -123,7 +111,7 @@ describe('RedisModule named clients', () => {
     await probe.cache?.set('where', 'cache');
     await probe.session?.set('where', 'session');
     const readFrom = async (db: number) => {
-      const direct = new Redis(redis.url(db), { lazyConnect: true });
+      const direct = new Redis(services.redis.url(db), { lazyConnect: true });
       try {
         await direct.connect();
         return await direct.get('where');
@@ -138,11 +126,11 @@ describe('RedisModule named clients', () => {
   });
 
   it('closes every Redis and PostgreSQL connection at shutdown', async () => {
-    const before = await redis.clientList();
+    const before = await services.redis.clientList();
     expect(before.filter((c) => c.name?.startsWith('app-')).map((c) => c.name).sort()).toEqual(['app-cache', 'app-default', 'app-session']);
-    expect((await pg.appConnections('probe-ready-api')).length).toBeGreaterThan(0);
+    expect((await services.pg.appConnections('probe-ready-api')).length).toBeGreaterThan(0);
     await app.close();
-    await waitFor(async () => (await redis.clientList()).every((c) => !c.name?.startsWith('app-')), { timeoutMs: 5000, description: 'redis clients gone' });
-    await waitFor(async () => (await pg.appConnections('probe-ready-api')).length === 0, { timeoutMs: 5000, description: 'pg sessions gone' });
+    await waitFor(async () => (await services.redis.clientList()).every((c) => !c.name?.startsWith('app-')), { timeoutMs: 5000, description: 'redis clients gone' });
+    await waitFor(async () => (await services.pg.appConnections('probe-ready-api')).length === 0, { timeoutMs: 5000, description: 'pg sessions gone' });
   });
 });

@@ -5,6 +5,7 @@
 import { ensureBuilt, startApp, AppProcess } from './support/app-process';
 import { startPostgres, PostgresFixture } from './support/postgres-server';
 import { startRedis, RedisFixture } from './support/redis-server';
+import { useServices } from './support/services';
 import { isProcessGone, waitFor } from './support/wait';
 
 const BUDGET_MS = 800;
@@ -60,18 +61,15 @@ async function readinessUntil(app: AppProcess, description: string, predicate: (
 beforeAll(() => ensureBuilt());
 
 describe('health probes with every dependency up', () => {
-  let redis: RedisFixture;
-  let pg: PostgresFixture;
   let app: AppProcess;
+  const services = useServices();
 
   beforeAll(async () => {
-    [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
-    app = await startApp(appEnv(redis, pg, { REDIS__CACHE_DB: '3' }));
+    app = await startApp(appEnv(services.redis, services.pg, { REDIS__CACHE_DB: '3' }));
     await readinessUntil(app, 'readiness 200', (p) => p.status === 200);
   });
   afterAll(async () => {
     await app?.stop();
-    await Promise.all([redis?.stop(), pg?.destroy()]);
   });
 
   it('answers liveness with status, timestamp, version and uptime', async () => {
@@ -142,8 +140,8 @@ describe('health probes with every dependency up', () => {
   });
 
   it('turns many concurrent probes into at most one PING and one SELECT 1 per check per interval', async () => {
-    await redis.command('CONFIG', 'RESETSTAT');
-    if (pg.hasPgStatStatements) await pg.query('SELECT pg_stat_statements_reset()');
+    await services.redis.command('CONFIG', 'RESETSTAT');
+    if (services.pg.hasPgStatStatements) await services.pg.query('SELECT pg_stat_statements_reset()');
     const started = Date.now();
     let answered = 0;
     while (Date.now() - started < 2000) {
@@ -152,14 +150,14 @@ describe('health probes with every dependency up', () => {
     }
     const elapsedMs = Date.now() - started;
     const intervals = Math.ceil(elapsedMs / 500) + 1;
-    const stats = String(await redis.command('INFO', 'commandstats'));
+    const stats = String(await services.redis.command('INFO', 'commandstats'));
     // two clients (default and cache) each PING once per interval
     const pings = Number(/cmdstat_ping:calls=(\d+)/.exec(stats)?.[1] ?? 0);
     expect(answered).toBeGreaterThan(200);
     expect(pings).toBeLessThanOrEqual(2 * intervals);
     expect(pings).toBeGreaterThan(0);
-    if (pg.hasPgStatStatements) {
-      const rows = await pg.query<{ calls: string }>("SELECT calls FROM pg_stat_statements WHERE query IN ('SELECT 1', 'SELECT $1')");
+    if (services.pg.hasPgStatStatements) {
+      const rows = await services.pg.query<{ calls: string }>("SELECT calls FROM pg_stat_statements WHERE query IN ('SELECT 1', 'SELECT $1')");
       const selects = rows.reduce((sum, r) => sum + Number(r.calls), 0);
       expect(selects).toBeLessThanOrEqual(intervals);
       expect(selects).toBeGreaterThan(0);
@@ -168,60 +166,57 @@ describe('health probes with every dependency up', () => {
 });
 
 describe('health probes under faults', () => {
-  let redis: RedisFixture;
-  let pg: PostgresFixture;
   let app: AppProcess;
+  const services = useServices();
 
   beforeAll(async () => {
-    [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
-    app = await startApp(appEnv(redis, pg));
+    app = await startApp(appEnv(services.redis, services.pg));
     await readinessUntil(app, 'readiness 200', (p) => p.status === 200);
   });
   afterAll(async () => {
     await app?.stop();
-    await Promise.all([redis?.stop(), pg?.destroy()]);
   });
 
   const downWith = (check: string, message: string) => (p: Probe) =>
     p.status === 503 && p.body.status === 'error' && p.body.error[check]?.message === message;
 
   it('reports a killed Redis as connection refused, then recovers when it is back', async () => {
-    await redis.kill();
+    await services.redis.kill();
     await readinessUntil(app, 'redis connection refused', downWith('redis', 'connection refused'));
-    await redis.start();
+    await services.redis.start();
     await readinessUntil(app, 'readiness 200 after redis start', (p) => p.status === 200);
   });
 
   it('reports a paused Redis as timeout within the budget, then recovers on resume', async () => {
-    await redis.pause();
+    await services.redis.pause();
     try {
       await readinessUntil(app, 'redis timeout', downWith('redis', 'timeout'));
       const p = await probe(app, '/health/redis');
       expect(p.status).toBe(503);
     } finally {
-      await redis.resume();
+      await services.redis.resume();
     }
     await readinessUntil(app, 'readiness 200 after redis resume', (p) => p.status === 200);
   });
 
   it('recovers from a Redis restart without restarting the app', async () => {
-    await redis.restart();
+    await services.redis.restart();
     await readinessUntil(app, 'readiness 200 after redis restart', (p) => p.status === 200);
   });
 
   it('reports a stopped PostgreSQL, then recovers when it is back', async () => {
-    await pg.stop();
+    await services.pg.stop();
     await readinessUntil(app, 'db down', (p) => p.status === 503 && p.body.error.db !== undefined);
-    await pg.start();
+    await services.pg.start();
     await readinessUntil(app, 'readiness 200 after postgres start', (p) => p.status === 200, 15_000);
   });
 
   it('reports a paused PostgreSQL as timeout within the budget, then recovers on resume', async () => {
-    await pg.pause();
+    await services.pg.pause();
     try {
       await readinessUntil(app, 'db timeout', downWith('db', 'timeout'));
     } finally {
-      await pg.resume();
+      await services.pg.resume();
     }
     await readinessUntil(app, 'readiness 200 after postgres resume', (p) => p.status === 200, 15_000);
   });
@@ -234,17 +229,14 @@ describe('health probes under faults', () => {
 describe('health probes with a wrong Redis password', () => {
   const password = 'correct-horse-battery-staple';
   const wrong = 'Tr0ub4dor-wrong-password';
-  let redis: RedisFixture;
-  let pg: PostgresFixture;
   let app: AppProcess;
+  const services = useServices({ password });
 
   beforeAll(async () => {
-    [redis, pg] = await Promise.all([startRedis({ password }), startPostgres()]);
-    app = await startApp(appEnv(redis, pg, { REDIS_URL: `redis://:${wrong}@127.0.0.1:${redis.port}/0`, NODE_ENV: 'production' }));
+    app = await startApp(appEnv(services.redis, services.pg, { REDIS_URL: `redis://:${wrong}@127.0.0.1:${services.redis.port}/0`, NODE_ENV: 'production' }));
   });
   afterAll(async () => {
     await app?.stop();
-    await Promise.all([redis?.stop(), pg?.destroy()]);
   });
 
   it('answers 503 authentication failed and never shows the password', async () => {

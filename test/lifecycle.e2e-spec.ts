@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { ensureBuilt, startApp, AppProcess } from './support/app-process';
-import { startPostgres, PostgresFixture } from './support/postgres-server';
-import { startRedis, RedisFixture } from './support/redis-server';
+import type { PostgresFixture } from './support/postgres-server';
+import type { RedisFixture } from './support/redis-server';
+import { useServices } from './support/services';
 import { isProcessGone, waitFor } from './support/wait';
 
 const DB_APP_NAME = 'probe-ready-api';
@@ -36,19 +37,11 @@ const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync
 beforeAll(() => ensureBuilt());
 
 describe('SIGTERM under a steady stream of requests', () => {
-  let redis: RedisFixture;
-  let pg: PostgresFixture;
-
-  beforeAll(async () => {
-    [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
-  });
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), pg?.destroy()]);
-  });
+  const services = useServices();
 
   it('fails no request, turns readiness 503 before closing, keeps liveness 200, exits 0 and closes every connection', async () => {
     const drainMs = 1500;
-    const app = await startApp(env(redis, pg, { SHUTDOWN_DRAIN_MS: String(drainMs) }));
+    const app = await startApp(env(services.redis, services.pg, { SHUTDOWN_DRAIN_MS: String(drainMs) }));
     await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
 
     // A load balancer: sends traffic while readiness says 200, stops soon after it says 503.
@@ -93,14 +86,14 @@ describe('SIGTERM under a steady stream of requests', () => {
     expect(failed).toEqual([]);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(app.output().match(/shutdown started/g)).toHaveLength(1);
-    expect((await redis.clientList()).filter((c) => c.name?.startsWith('app-'))).toEqual([]);
-    expect(await pg.appConnections(DB_APP_NAME)).toEqual([]);
+    expect((await services.redis.clientList()).filter((c) => c.name?.startsWith('app-'))).toEqual([]);
+    expect(await services.pg.appConnections(DB_APP_NAME)).toEqual([]);
   });
 
   it('exits 0 within the timeout while Redis is paused', async () => {
-    const app = await startApp(env(redis, pg));
+    const app = await startApp(env(services.redis, services.pg));
     await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
-    await redis.pause();
+    await services.redis.pause();
     try {
       const started = Date.now();
       app.signal('SIGTERM');
@@ -108,14 +101,14 @@ describe('SIGTERM under a steady stream of requests', () => {
       expect(Date.now() - started).toBeLessThan(8000);
       expect(exit.code).toBe(0);
     } finally {
-      await redis.resume();
+      await services.redis.resume();
     }
   });
 
   it('exits 0 within the timeout while PostgreSQL is paused', async () => {
-    const app = await startApp(env(redis, pg));
+    const app = await startApp(env(services.redis, services.pg));
     await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
-    await pg.pause();
+    await services.pg.pause();
     try {
       const started = Date.now();
       app.signal('SIGTERM');
@@ -123,24 +116,16 @@ describe('SIGTERM under a steady stream of requests', () => {
       expect(Date.now() - started).toBeLessThan(8000);
       expect(exit.code).toBe(0);
     } finally {
-      await pg.resume();
+      await services.pg.resume();
     }
   });
 });
 
 describe('resilience', () => {
-  let redis: RedisFixture;
-  let pg: PostgresFixture;
-
-  beforeAll(async () => {
-    [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
-  });
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), pg?.destroy()]);
-  });
+  const services = useServices();
 
   it('survives 5 Redis and 5 PostgreSQL restarts under probe traffic without growing', async () => {
-    const app = await startApp(env(redis, pg));
+    const app = await startApp(env(services.redis, services.pg));
     try {
       await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
       let probing = true;
@@ -151,8 +136,8 @@ describe('resilience', () => {
       await waitFor(async () => Date.now() - warm > 1500, { timeoutMs: 3000, intervalMs: 100, description: 'warm-up' });
       const rssBefore = rssKb(app.pid);
       for (let i = 0; i < 5; i++) {
-        await redis.restart();
-        await pg.restart();
+        await services.redis.restart();
+        await services.pg.restart();
         await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 15_000, description: `ready after restart ${i + 1}` });
       }
       probing = false;
@@ -167,15 +152,15 @@ describe('resilience', () => {
   });
 
   it.each(['redis', 'postgres'] as const)('boots with %s down and becomes ready when it starts, without a restart', async (which) => {
-    if (which === 'redis') await redis.kill();
-    else await pg.stop();
-    const app = await startApp(env(redis, pg));
+    if (which === 'redis') await services.redis.kill();
+    else await services.pg.stop();
+    const app = await startApp(env(services.redis, services.pg));
     try {
       expect(await status(app, '/health/live')).toBe(200);
       expect(await status(app, '/health/startup')).toBe(503);
       expect(await status(app, '/health/ready')).toBe(503);
-      if (which === 'redis') await redis.start();
-      else await pg.start();
+      if (which === 'redis') await services.redis.start();
+      else await services.pg.start();
       await waitFor(async () => (await status(app, '/health/startup')) === 200, { timeoutMs: 10_000, description: 'startup 200' });
       await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 10_000, description: 'ready 200' });
     } finally {
@@ -184,13 +169,13 @@ describe('resilience', () => {
   });
 
   it('boots with Redis paused and becomes ready when it resumes', async () => {
-    await redis.pause();
+    await services.redis.pause();
     let app: AppProcess | undefined;
     try {
-      app = await startApp(env(redis, pg));
+      app = await startApp(env(services.redis, services.pg));
       expect(await status(app, '/health/startup')).toBe(503);
     } finally {
-      await redis.resume();
+      await services.redis.resume();
     }
     try {
       await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 10_000, description: 'ready 200' });

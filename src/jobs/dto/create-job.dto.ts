@@ -10,7 +10,7 @@ export class CreateJobDto {
   @IsJobType()
   type: string;
 
-  @ApiProperty({ description: 'Job input: any JSON object.', type: 'object', additionalProperties: true, example: { reportId: 42 } })
+  @ApiProperty({ description: 'Job input, a JSON object of any shape.', type: 'object', additionalProperties: true, example: { reportId: 42 } })
   @IsDefined({ message: 'payload is required' })
   @IsPlainObject({ message: JOBS_MESSAGES.payloadNotObject })
   @KeepRaw()

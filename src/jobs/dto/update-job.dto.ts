@@ -14,7 +14,7 @@ export class UpdateJobDto {
   @IsIn(JOB_TARGET_STATUSES, { message: `status must be one of: ${JOB_TARGET_STATUSES.join(', ')}` })
   status: JobTargetStatus;
 
-  @ApiPropertyOptional({ description: 'Only with status succeeded: any JSON value.', ...ANY_JSON_SCHEMA, example: { pages: 3 } })
+  @ApiPropertyOptional({ description: 'Only with status succeeded, a JSON value of any type.', ...ANY_JSON_SCHEMA, example: { pages: 3 } })
   @IsOptional()
   @OnlyWithStatus('succeeded', { message: JOBS_MESSAGES.resultNeedsSucceeded })
   @KeepRaw()
