@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { appConfig, AppConfig } from './config/configuration';
+import { validateEnvironment } from './config/environment';
 import { genRequestId, installRequestIdHeader } from './logging/request-id';
 import { setupOpenApi } from './openapi/openapi.setup';
 
@@ -17,8 +18,10 @@ export interface CreatedApp {
  * by in-process e2e tests through `module`).
  */
 export async function createApp(module: Parameters<typeof NestFactory.create>[0] = AppModule): Promise<CreatedApp> {
+  // The adapter exists before Nest's ConfigModule: read the (already validated) environment directly.
+  const { BODY_LIMIT_BYTES } = validateEnvironment(process.env);
   const adapter = new FastifyAdapter({
-    bodyLimit: Number(process.env.BODY_LIMIT_BYTES) || 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     // Idle keep-alive sockets are closed when the server closes; busy ones finish first.
     forceCloseConnections: 'idle',
     return503OnClosing: true,

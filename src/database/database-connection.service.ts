@@ -31,6 +31,7 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Database');
   private failure?: FailureClass;
   private stopped = false;
+  private readonly stopping = new AbortController();
   private loop?: Promise<void>;
 
   constructor(
@@ -63,7 +64,8 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
 
   private async retry(): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt++) {
-      await sleep(Math.min(RETRY_MIN_MS * 2 ** (attempt - 1), RETRY_MAX_MS), undefined, { ref: false });
+      const delay = Math.min(RETRY_MIN_MS * 2 ** (attempt - 1), RETRY_MAX_MS);
+      await sleep(delay, undefined, { ref: false, signal: this.stopping.signal }).catch(() => undefined);
       if (this.stopped || (await this.connectOnce())) return;
     }
   }
@@ -106,7 +108,10 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     const started = Date.now();
+    // A connect attempt in flight could open a pool after we closed it: let it finish first.
+    await withTimeout(this.loop ?? Promise.resolve(), this.shutdown.clientCloseMs, 'database connect loop').catch(() => undefined);
     if (this.dataSource.isInitialized) await this.destroyWithDeadline();
     this.logger.log({ phase: 'database', durationMs: Date.now() - started }, `postgres pool closed in ${Date.now() - started} ms`);
   }

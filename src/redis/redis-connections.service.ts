@@ -87,8 +87,6 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
 
   private async close(link: Link): Promise<void> {
     const { client } = link;
-    link.state = 'down';
-    client.removeAllListeners('ready');
     if (client.status === 'end') return;
     if (client.status !== 'ready') {
       client.disconnect();
