@@ -143,6 +143,7 @@ describe('resilience', () => {
       probing = false;
       await traffic;
       const rssAfter = rssKb(app.pid);
+      if (process.env.DEBUG_SHUTDOWN) process.stdout.write(`restart loop: RSS ${rssBefore} kB -> ${rssAfter} kB (${((rssAfter / rssBefore - 1) * 100).toFixed(1)} %)\n`);
       expect(isProcessGone(app.pid)).toBe(false);
       expect(rssAfter / rssBefore).toBeLessThan(1.1);
       expect(await status(app, '/health/ready')).toBe(200);
