@@ -9,7 +9,10 @@
  *   ceiling   bench/ceiling-server.js: bare node:http answering a fixed JSON body
  *   load      autocannon as its own process, 32 connections, warm-up then measured run
  *
- * Figures (each taken BENCH_ROUNDS times, default 2; the table shows the mean and every run):
+ * Figures (each taken BENCH_ROUNDS times, default 3; the table shows the mean and every run).
+ * Each throughput round runs against a freshly booted app process (the boot is
+ * measured too): the same build varies by ±20 % in CPU per request from one
+ * process to the next on this machine, and a deployment gets whichever it gets.
  *   1. liveness / readiness req/s, p50, p99, as ratios to the ceiling
  *   2. dependency calls (Redis cmdstat_ping, PostgreSQL SELECT 1) per readiness request and per second
  *   3. readiness while Redis / PostgreSQL is SIGSTOPped: worst and p99 latency, first 503, back to 200
@@ -17,7 +20,8 @@
  *   5. jobs create+get vs raw ioredis SET+GET (bench/jobs.js); logging/metrics cost (bench/observability.js)
  *
  * Environment: BENCH_DURATION_SEC (10), BENCH_WARMUP_SEC (2), BENCH_CONNECTIONS (32),
- * BENCH_ROUNDS (2), BENCH_BOOTS (3), BENCH_PAUSE_SEC (4), BENCH_OBSERVABILITY (1; 0 skips it).
+ * BENCH_ROUNDS (3), BENCH_BOOTS (rounds + 1: the first boot, on a
+ * fresh database and cold caches, only measures the boot), BENCH_PAUSE_SEC (4), BENCH_OBSERVABILITY (1; 0 skips it).
  * Output: a table on stdout, JSON in bench/results/<timestamp>.json.
  */
 const { mkdirSync, writeFileSync, existsSync } = require('node:fs');
@@ -47,8 +51,8 @@ const SETTINGS = {
   connections: num('BENCH_CONNECTIONS', 32),
   durationSec: num('BENCH_DURATION_SEC', 10),
   warmupSec: num('BENCH_WARMUP_SEC', 2),
-  rounds: Math.max(2, num('BENCH_ROUNDS', 2)),
-  boots: Math.max(2, num('BENCH_BOOTS', 3)),
+  rounds: Math.max(2, num('BENCH_ROUNDS', 3)),
+  boots: num('BENCH_BOOTS', 0),
   pauseSec: num('BENCH_PAUSE_SEC', 4),
   faultLoad: { connections: 4, rate: 1000 },
   pollIntervalMs: 20,
@@ -384,14 +388,15 @@ function buildTable(r) {
   row('spawn → liveness 200', list(boots.map((b) => b.liveMs), 0, ' ms'));
   row(
     'spawn → readiness 200',
-    `${list(boots.map((b) => b.readyMs), 0, ' ms')} (boot 1 on a fresh database)`,
+    `${list(boots.map((b) => b.readyMs), 0, ' ms')}; mean ${fmt(mean(boots.map((b) => b.readyMs)), 0)} ms (boot 1: fresh database, colder caches)`,
     `≤ ${TARGETS.bootReadyMs} ms`,
     boots.every((b) => b.readyMs <= TARGETS.bootReadyMs),
   );
   const rssValues = [...pick((x) => x.rssAfterMiB), r.rssAfterFaultsMiB, r.rssAfterJobsMiB].filter((v) => v !== null && v !== undefined);
   row(
     'RSS after load',
-    `${list(pick((x) => x.rssAfterMiB), 1, ' MiB')} after probe rounds; ${fmt(r.rssAfterJobsMiB, 1)} MiB after jobs load`,
+    `${list(pick((x) => x.rssAfterMiB), 1, ' MiB')} after each probe round (at readiness: ${list(boots.map((b) => b.rssAtReadyMiB), 1, '')}); ` +
+      `${fmt(r.rssAfterJobsMiB, 1)} MiB after the jobs load`,
     `≤ ${TARGETS.rssMiB} MB`,
     Math.max(...rssValues) <= TARGETS.rssMiB,
   );
@@ -461,17 +466,26 @@ async function main() {
     installExitCleanup();
     ceiling = await startCeiling();
 
+    // Boots that only measure the boot, then one fresh app process per throughput round;
+    // the last one stays up for the fault, RSS and jobs figures.
+    const bootOnly = Math.max(1, SETTINGS.boots - SETTINGS.rounds);
     result.boot = [];
-    for (let i = 0; i < SETTINGS.boots; i++) {
-      const keep = i === SETTINGS.boots - 1;
-      const { result: boot, app: kept } = await measureBoot(services, i, keep);
+    result.throughput = [];
+    for (let i = 0; i < bootOnly + SETTINGS.rounds; i++) {
+      const round = i - bootOnly;
+      const { result: boot, app: kept } = await measureBoot(services, i, round >= 0);
       result.boot.push(boot);
-      if (kept) app = kept;
+      if (round < 0) continue;
+      app = kept;
+      const measured = await throughputRound(services, app, ceiling, round);
+      measured.appPid = app.pid;
+      result.throughput.push(measured);
+      if (round < SETTINGS.rounds - 1) {
+        await app.stop();
+        app = undefined;
+      }
     }
     result.appPid = app.pid;
-
-    result.throughput = [];
-    for (let i = 0; i < SETTINGS.rounds; i++) result.throughput.push(await throughputRound(services, app, ceiling, i));
 
     result.faults = [];
     for (let i = 0; i < SETTINGS.rounds; i++) {
@@ -514,7 +528,7 @@ async function main() {
     `Machine: ${m.cpuModel}, ${m.cpus} CPUs (autocannon, the app and the ceiling share them), ${m.memoryGiB} GiB, ${m.kernel}`,
     `Node ${m.node}, autocannon ${m.autocannon}, Redis ${m.redis.split(' ')[0]}, ${m.postgres}`,
     `Source: ${result.source.commit}${result.source.uncommittedSrc.length ? ` + uncommitted ${result.source.uncommittedSrc.join(', ')}` : ''}`,
-    `Load: ${SETTINGS.connections} connections, ${SETTINGS.warmupSec} s warm-up + ${SETTINGS.durationSec} s measured, ${SETTINGS.rounds} rounds; ` +
+    `Load: ${SETTINGS.connections} connections, ${SETTINGS.warmupSec} s warm-up + ${SETTINGS.durationSec} s measured, ${SETTINGS.rounds} rounds (a fresh app process each); ` +
       `faults: ${SETTINGS.pauseSec} s SIGSTOP, poll every ${SETTINGS.pollIntervalMs} ms + autocannon ${SETTINGS.faultLoad.connections} connections at ${SETTINGS.faultLoad.rate} req/s`,
     '',
     renderTable(result.table),
