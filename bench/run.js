@@ -333,7 +333,7 @@ function buildTable(r) {
     const m = mean(ratios);
     row(
       `${name} req/s ÷ ceiling`,
-      `**${fmt(m)}×** (${list(ratios)}); ${fmtK(mean(pick((x) => x[key].rps)))} req/s`,
+      `**${fmt(m, 3)}×** (${list(ratios, 3)}); ${fmtK(mean(pick((x) => x[key].rps)))} req/s`,
       `≥ ${TARGETS.throughputRatio}×`,
       m >= TARGETS.throughputRatio,
     );
