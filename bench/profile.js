@@ -159,9 +159,16 @@ function analyze(profile, fromUs, toUs, requests, cpuUsPerRequest) {
   };
 }
 
-/** One table: CPU µs per request by group for the ceiling and both probes, and the probes' excess over the ceiling. */
+const TITLES = {
+  ceiling: 'bare node:http ceiling',
+  liveness: 'GET /health/live',
+  readiness: 'GET /health/ready',
+  livenessServing: 'GET /health/live after one logged request (async hooks on)',
+};
+
+/** One table: CPU µs per request by group for the ceiling and the probes, and the probes' excess over the ceiling. */
 function compare(results) {
-  const names = ['ceiling', 'liveness', 'readiness'];
+  const names = ['ceiling', 'liveness', 'readiness', 'livenessServing'].filter((n) => results[n]);
   const value = (name, group) => results[name].analysis.groups.find((g) => g.name === group)?.usPerRequest ?? 0;
   const groups = [...new Set(names.flatMap((n) => results[n].analysis.groups.map((g) => g.name)))]
     .map((group) => ({ group, values: names.map((n) => value(n, group)) }))
@@ -169,14 +176,19 @@ function compare(results) {
     .sort((a, b) => b.values[1] - a.values[1]);
   const total = names.map((n) => results[n].analysis.cpuUsPerRequest);
   const cell = (v) => round(v, 1);
+  const heads = { ceiling: 'ceiling', liveness: 'liveness', readiness: 'readiness', livenessServing: 'liveness, serving' };
+  const line = (label, values, bold = false) => {
+    const b = (v) => (bold ? `**${cell(v)}**` : String(cell(v)));
+    return `| ${label} | ${values.map(b).join(' | ')} | ${values.slice(1).map((v) => b(v - values[0])).join(' | ')} |`;
+  };
   return [
     '',
     '## CPU µs per request by group (profiled; the profiler itself adds to every figure)',
     '',
-    '| group | ceiling | liveness | readiness | liveness − ceiling | readiness − ceiling |',
-    '|---|---|---|---|---|---|',
-    ...groups.map(({ group, values: [c, l, r] }) => `| ${group} | ${cell(c)} | ${cell(l)} | ${cell(r)} | ${cell(l - c)} | ${cell(r - c)} |`),
-    `| **total (measured utime+stime)** | **${cell(total[0])}** | **${cell(total[1])}** | **${cell(total[2])}** | **${cell(total[1] - total[0])}** | **${cell(total[2] - total[0])}** |`,
+    `| group | ${names.map((n) => heads[n]).join(' | ')} | ${names.slice(1).map((n) => `${heads[n]} − ceiling`).join(' | ')} |`,
+    `|---|${names.map(() => '---').join('|')}|${names.slice(1).map(() => '---').join('|')}|`,
+    ...groups.map(({ group, values }) => line(group, values)),
+    line('**total (measured utime+stime)**', total, true),
   ].join('\n');
 }
 
@@ -247,6 +259,11 @@ async function main() {
     windows.ceiling = await measured(ceiling.url, ceiling.pid);
     windows.liveness = await measured(`${app.baseUrl}/health/live`, app.pid);
     windows.readiness = await measured(`${app.baseUrl}/health/ready`, app.pid);
+    // Once one access-logged request has been served, nestjs-pino's AsyncLocalStorage keeps
+    // async hooks on for the whole process: the state of a pod that serves traffic.
+    const logged = await fetch(`${app.baseUrl}/jobs?limit=1`);
+    if (logged.status !== 200) throw new Error(`GET /jobs?limit=1 answered ${logged.status}`);
+    windows.livenessServing = await measured(`${app.baseUrl}/health/live`, app.pid);
   } finally {
     // SIGTERM: both exit through process.exit, which writes the profile.
     if (app) await app.stop();
@@ -261,11 +278,12 @@ async function main() {
     ['ceiling', ceilingProfile],
     ['liveness', appProfile],
     ['readiness', appProfile],
+    ['livenessServing', appProfile],
   ]) {
     const w = windows[name];
     const a = analyze(profile.profile, w.fromUs, w.toUs, w.run.requests, w.cpuUsPerRequest);
     summary.results[name] = { run: w.run, cpu: w.cpu, fromUs: w.fromUs, toUs: w.toUs, analysis: a, profile: profile.file };
-    out.push(render(name === 'ceiling' ? 'bare node:http ceiling' : `GET /health/${name === 'liveness' ? 'live' : 'ready'}`, a, w));
+    out.push(render(TITLES[name], a, w));
   }
   out.unshift(compare(summary.results));
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -281,11 +299,11 @@ module.exports = { analyze, render, newestProfile };
 function resummarize(dir) {
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
   const out = [];
-  for (const name of ['ceiling', 'liveness', 'readiness']) {
+  for (const name of Object.keys(summary.results)) {
     const r = summary.results[name];
     const profile = JSON.parse(readFileSync(r.profile, 'utf8'));
     r.analysis = analyze(profile, r.fromUs, r.toUs, r.run.requests, r.analysis.cpuUsPerRequest);
-    out.push(render(name === 'ceiling' ? 'bare node:http ceiling' : `GET /health/${name === 'liveness' ? 'live' : 'ready'}`, r.analysis, r));
+    out.push(render(TITLES[name], r.analysis, r));
   }
   out.unshift(compare(summary.results));
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
