@@ -134,7 +134,7 @@ export class EnvironmentVariables {
 
   // --- Health ---------------------------------------------------------------
   @Transform(toInt) @IsInt() @Min(10) @Max(30_000)
-  HEALTH_CHECK_TIMEOUT_MS = 500;
+  HEALTH_CHECK_TIMEOUT_MS = 400;
 
   @Transform(toInt) @IsInt() @Min(50) @Max(300_000)
   HEALTH_INTERVAL_MS = 1000;
