@@ -19,6 +19,7 @@
  * throwaway Redis, a spare DB or a bench-only JOBS_KEY_PREFIX. Raw keys expire after 60 s.
  */
 const autocannon = require('autocannon');
+const { freePort, waitUntil } = require('./support');
 const Redis = require('ioredis');
 
 const PAYLOAD = { reportId: 42, pages: [1, 2, 3], owner: 'bench', note: 'x'.repeat(64) };
@@ -131,31 +132,6 @@ function parseArgs(argv) {
     else if (arg.startsWith('--')) out[arg.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = argv[++i];
   }
   return out;
-}
-
-function freePort() {
-  const net = require('node:net');
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntil(check, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Starts redis-server and the built app on free ports; returns their URLs and a stop(). */

@@ -117,6 +117,20 @@ function freePort() {
   });
 }
 
+/** Polls `check` every 100 ms until it returns truthy (errors count as "not yet"); throws after `timeoutMs`. */
+async function waitUntil(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 // ------------------------------------------------------------------ services
 
 /**
@@ -456,6 +470,7 @@ module.exports = {
   installExitCleanup,
   stopChild,
   freePort,
+  waitUntil,
   startServices,
   snapshotBuild,
   spawnApp,
