@@ -4,7 +4,7 @@ export const HEALTH_CONTRIBUTORS = Symbol('HEALTH_CONTRIBUTORS');
 /** Names a check may have: they become URL path segments. */
 export const CHECK_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 
-/** Names taken by HealthController's own routes. */
+/** Names taken by the probe routes themselves (health.routes.ts). */
 export const RESERVED_CHECK_NAMES = ['live', 'ready', 'startup'];
 
 export const HEALTH_MESSAGES = {

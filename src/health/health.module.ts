@@ -2,11 +2,11 @@ import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { HEALTH_CONTRIBUTORS } from './health.constants';
-import { HealthController } from './health.controller';
 import { HealthAnswers } from './health-answers';
 import { HealthDetailsAuth } from './health-details.auth';
 import type { HealthContributor } from './health-check.interface';
 import { HealthMonitor } from './health-monitor.service';
+import { HealthRoutes } from './health.routes';
 
 export interface HealthModuleOptions {
   /** Modules that provide and export the indicators below. */
@@ -26,7 +26,6 @@ export class HealthModule {
     return {
       module: HealthModule,
       imports: [TerminusModule, LifecycleModule, ...(options.imports ?? [])],
-      controllers: [HealthController],
       providers: [
         {
           provide: HEALTH_CONTRIBUTORS,
@@ -36,6 +35,7 @@ export class HealthModule {
         HealthMonitor,
         HealthAnswers,
         HealthDetailsAuth,
+        HealthRoutes,
       ],
       exports: [HealthMonitor],
     };

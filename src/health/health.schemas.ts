@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { FAILURE_CLASSES } from '../common/redact';
 import type { CheckEntry, HealthBody, OverallStatus } from './health.views';
-import type { LivenessBody } from './health.controller';
+import type { LivenessBody } from './health.routes';
 
 /**
  * OpenAPI schemas of the probe bodies. Documentation only: the handlers
