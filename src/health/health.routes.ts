@@ -46,6 +46,7 @@ export class HealthRoutes implements OnModuleInit {
   private readonly logger = new Logger('HealthRoutes');
   private readonly startedAtMs = Date.now();
   private readonly versionJson: string;
+  private liveness = { atMs: 0, json: '' };
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -75,10 +76,15 @@ export class HealthRoutes implements OnModuleInit {
   /** Liveness: the process can serve. Checks no dependency; stays 200 while draining. */
   readonly live = (_request: FastifyRequest, reply: FastifyReply): void => {
     const now = Date.now();
-    const uptime = Math.floor((now - this.startedAtMs) / 1000);
-    const body = `{"status":"ok","timestamp":"${new Date(now).toISOString()}","version":${this.versionJson},"uptime_seconds":${uptime}}`;
-    send(reply, 200, body);
+    if (now !== this.liveness.atMs) this.liveness = { atMs: now, json: this.livenessJson(now) };
+    send(reply, 200, this.liveness.json);
   };
+
+  /** The liveness body of millisecond `now`; built once per millisecond, however many probes arrive in it. */
+  private livenessJson(now: number): string {
+    const uptime = Math.floor((now - this.startedAtMs) / 1000);
+    return `{"status":"ok","timestamp":"${new Date(now).toISOString()}","version":${this.versionJson},"uptime_seconds":${uptime}}`;
+  }
 
   /** Readiness: 200 when every required check is up; `?exclude=a,b` leaves checks out. */
   readonly ready = (request: ProbeRequest, reply: FastifyReply): void => {
