@@ -154,9 +154,19 @@ async function startServices() {
 }
 
 /** Environment of the app under test: production logging, default health settings. */
+/**
+ * The NODE_OPTIONS the container image runs the app with (the Dockerfile's
+ * `ENV NODE_OPTIONS=...`), so the bench measures the app as it is deployed.
+ */
+function imageNodeOptions() {
+  const match = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  return match ? match[1] : '';
+}
+
 function appEnv({ port, redisUrl, databaseUrl, extra = {} }) {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
+    NODE_OPTIONS: imageNodeOptions(),
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
@@ -462,6 +472,7 @@ function machine() {
 
 module.exports = {
   ROOT,
+  imageNodeOptions,
   sleep,
   now,
   round,

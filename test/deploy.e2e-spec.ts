@@ -624,7 +624,7 @@ describe('the build output, run as the image runs it', () => {
     const imageEnv = Object.fromEntries(
       finalStage
         .filter((i) => i.keyword === 'ENV')
-        .flatMap((i) => [...i.args.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1], m[2]])),
+        .flatMap((i) => [...i.args.matchAll(/([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|(\S+))/g)].map((m) => [m[1], m[2] ?? m[3]])),
     );
     env = {
       PATH: process.env.PATH ?? '',

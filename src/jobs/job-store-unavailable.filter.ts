@@ -21,7 +21,7 @@ export class JobStoreUnavailableFilter implements ExceptionFilter<JobStoreUnavai
     const request = http.getRequest<FastifyRequest>();
     const failure = classifyError(error.cause);
     this.logger.warn(
-      { operation: error.operation, failure, reason: describeError(error.cause) },
+      { reqId: request.id, operation: error.operation, failure, reason: describeError(error.cause) },
       `job store unavailable: ${request.method} ${request.routeOptions.url ?? request.url} answered 503 (${failure})`,
     );
     void http

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfig, AppConfig } from '../config/configuration';
 import { buildPinoOptions } from './pino-options';
 import { RequestLogging } from './request-logging';
+import { UnhandledErrorFilter } from './unhandled-error.filter';
 
 /**
  * Structured logs: JSON in production, pretty in development (nestjs-pino
@@ -15,6 +17,6 @@ import { RequestLogging } from './request-logging';
       useFactory: (app: AppConfig) => buildPinoOptions(app),
     }),
   ],
-  providers: [RequestLogging],
+  providers: [RequestLogging, { provide: APP_FILTER, useClass: UnhandledErrorFilter }],
 })
 export class LoggingModule {}

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
-import { storage, Store } from 'nestjs-pino/storage';
 import { pinoHttp } from 'pino-http';
 import { appConfig, AppConfig } from '../config/configuration';
 import { ACCESS_LOG_OPTIONS, isUnloggedRoute } from './pino-options';
@@ -11,11 +10,16 @@ import { ACCESS_LOG_OPTIONS, isUnloggedRoute } from './pino-options';
  * Access logging in one Fastify onRequest hook, added at bootstrap.
  *
  * For a logged request it runs pino-http (request.id is the X-Request-Id,
- * see request-id.ts) and continues inside nestjs-pino's async context, so
- * every line logged while the request is served carries `reqId`. For a probe
- * or scrape route the hook returns after one string comparison on the route
- * template: no child logger, no serialization, no async context. With
- * LOG_LEVEL=silent no hook is added at all.
+ * see request-id.ts), which writes the access line when the response ends.
+ * For a probe or scrape route the hook returns after one string comparison
+ * on the route template. With LOG_LEVEL=silent no hook is added at all.
+ *
+ * No async context (AsyncLocalStorage): on Node 20 and 22 it switches on
+ * async hooks for the whole process, and every promise, tick and socket
+ * write of every request then pays for them, probes included (measured in
+ * docs/BENCHMARKS.md). Code that logs while serving a request has the
+ * request at hand and puts `reqId: request.id` on its line, as
+ * JobStoreUnavailableFilter and UnhandledErrorFilter do.
  */
 @Injectable()
 export class RequestLogging implements OnModuleInit {
@@ -42,10 +46,9 @@ export class RequestLogging implements OnModuleInit {
           done();
           return;
         }
-        const raw = request.raw;
-        raw.id = request.id;
-        accessLog(raw, reply.raw);
-        storage.run(new Store(raw.log), done);
+        request.raw.id = request.id;
+        accessLog(request.raw, reply.raw);
+        done();
       },
     );
   }
