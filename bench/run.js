@@ -9,7 +9,7 @@
  *   ceiling   bench/ceiling-server.js: bare node:http answering a fixed JSON body
  *   load      autocannon as its own process, 32 connections, warm-up then measured run
  *
- * Figures (each taken BENCH_ROUNDS times, default 3; the table shows the mean and every run).
+ * Figures (each taken BENCH_ROUNDS times, default 5; the table shows the mean and every run).
  * Each throughput round runs against a freshly booted app process (the boot is
  * measured too): the same build varies by ±20 % in CPU per request from one
  * process to the next on this machine, and a deployment gets whichever it gets.
@@ -21,7 +21,7 @@
  *   5. jobs create+get vs raw ioredis SET+GET (bench/jobs.js); logging/metrics cost (bench/observability.js)
  *
  * Environment: BENCH_DURATION_SEC (10), BENCH_WARMUP_SEC (2), BENCH_CONNECTIONS (32),
- * BENCH_ROUNDS (3), BENCH_BOOTS (rounds + 1: the first boot, on a
+ * BENCH_ROUNDS (5), BENCH_BOOTS (rounds + 1: the first boot, on a
  * fresh database and cold caches, only measures the boot), BENCH_PAUSE_SEC (4), BENCH_OBSERVABILITY (1; 0 skips it).
  * Output: a table on stdout, JSON in bench/results/<timestamp>.json.
  */
@@ -52,7 +52,7 @@ const SETTINGS = {
   connections: num('BENCH_CONNECTIONS', 32),
   durationSec: num('BENCH_DURATION_SEC', 10),
   warmupSec: num('BENCH_WARMUP_SEC', 2),
-  rounds: Math.max(2, num('BENCH_ROUNDS', 3)),
+  rounds: Math.max(2, num('BENCH_ROUNDS', 5)),
   boots: num('BENCH_BOOTS', 0),
   pauseSec: num('BENCH_PAUSE_SEC', 4),
   faultLoad: { connections: 4, rate: 1000 },

@@ -100,12 +100,15 @@ describe('health probes with every dependency up', () => {
     }
   });
 
-  it('answers 404 for an unknown check and 400 for an unknown exclude', async () => {
-    expect((await probe(app, '/health/ready/nope')).status).toBe(404);
-    expect((await probe(app, '/health/nope')).status).toBe(404);
+  it('answers 404 for an unknown check and 400 for an unknown exclude, in the body shape of every other route', async () => {
+    for (const path of ['/health/ready/nope', '/health/nope']) {
+      const missing = await probe(app, path);
+      expect(JSON.parse(missing.text)).toEqual({ statusCode: 404, message: "unknown health check 'nope'", error: 'Not Found' });
+      expect(missing.headers.get('cache-control')).toBe('no-store');
+    }
     const bad = await probe(app, '/health/ready?exclude=redis,nope');
-    expect(bad.status).toBe(400);
-    expect(bad.text).toContain('nope');
+    expect(JSON.parse(bad.text)).toEqual({ statusCode: 400, message: 'unknown health check in exclude: nope', error: 'Bad Request' });
+    expect((await probe(app, '/health/ready?exclude=redis&exclude=nope')).status).toBe(400);
   });
 
   it('leaves excluded checks out of readiness', async () => {

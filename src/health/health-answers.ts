@@ -33,7 +33,7 @@ export class HealthAnswers {
   ) {}
 
   readiness(authorized: boolean, excluded: ReadonlySet<string>): RenderedAnswer {
-    const key = `ready|${[...excluded].sort().join(',')}`;
+    const key = excluded.size === 0 ? 'ready|' : `ready|${[...excluded].sort().join(',')}`;
     return this.render(key, authorized, (now, shuttingDown) =>
       aggregate(this.monitor.snapshot(now).checks.filter((c) => !excluded.has(c.name)), authorized, shuttingDown),
     );

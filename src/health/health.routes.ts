@@ -26,6 +26,7 @@ export const HEALTH_ROUTES = {
 type ProbeRequest = FastifyRequest<{ Params: { check?: string }; Querystring: { exclude?: string | string[] } }>;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
 
 /**
  * The probe endpoints, registered as plain synchronous Fastify routes when
@@ -110,8 +111,8 @@ export class HealthRoutes implements OnModuleInit {
   }
 
   /** The validated exclude set, or the 400 message naming the unknown checks. */
-  private parseExclude(exclude: string | string[] | undefined): Set<string> | string {
-    if (exclude === undefined) return new Set();
+  private parseExclude(exclude: string | string[] | undefined): ReadonlySet<string> | string {
+    if (exclude === undefined) return NO_EXCLUSIONS;
     const names = (Array.isArray(exclude) ? exclude : [exclude])
       .flatMap((v) => v.split(','))
       .map((v) => v.trim())
