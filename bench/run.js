@@ -5,22 +5,24 @@
  *
  *   services  the test harness's throwaway redis-server and PostgreSQL (pg_stat_statements),
  *             on free loopback ports; never the machine's own 5432/6379
- *   app       `node dist/main.js`, NODE_ENV=production, LOG_LEVEL=info, default health settings
+ *   app       `node dist/main.js` with the image's NODE_OPTIONS, NODE_ENV=production, LOG_LEVEL=info,
+ *             default health settings
  *   ceiling   bench/ceiling-server.js: bare node:http answering a fixed JSON body
- *   load      autocannon as its own process, 32 connections, warm-up then measured run
+ *   load      autocannon as its own process, 32 connections; ceiling, liveness and readiness
+ *             interleaved in BENCH_SLICES short slices, each ratio the median of per-cycle pairs
  *
  * Figures (each taken BENCH_ROUNDS times, default 5; the table shows the mean and every run).
  * Each throughput round runs against a freshly booted app process (the boot is
  * measured too): the same build varies by ±20 % in CPU per request from one
  * process to the next on this machine, and a deployment gets whichever it gets.
  *   1. liveness / readiness req/s, p50, p99, as ratios to the ceiling; again after one
- *      access-logged request (async hooks on, as in a pod that serves traffic)
+ *      access-logged request (the state of a pod that serves traffic)
  *   2. dependency calls (Redis cmdstat_ping, PostgreSQL SELECT 1) per readiness request and per second
  *   3. readiness while Redis / PostgreSQL is SIGSTOPped: worst and p99 latency, first 503, back to 200
  *   4. spawn → liveness 200 and → readiness 200; RSS after the load
  *   5. jobs create+get vs raw ioredis SET+GET (bench/jobs.js); logging/metrics cost (bench/observability.js)
  *
- * Environment: BENCH_DURATION_SEC (10), BENCH_WARMUP_SEC (2), BENCH_CONNECTIONS (32),
+ * Environment: BENCH_DURATION_SEC (10, per endpoint), BENCH_SLICES (5), BENCH_WARMUP_SEC (2), BENCH_CONNECTIONS (32),
  * BENCH_ROUNDS (5), BENCH_BOOTS (rounds + 1: the first boot, on a
  * fresh database and cold caches, only measures the boot), BENCH_PAUSE_SEC (4), BENCH_OBSERVABILITY (1; 0 skips it).
  * Output: a table on stdout, JSON in bench/results/<timestamp>.json.
@@ -52,6 +54,7 @@ const SETTINGS = {
   connections: num('BENCH_CONNECTIONS', 32),
   durationSec: num('BENCH_DURATION_SEC', 10),
   warmupSec: num('BENCH_WARMUP_SEC', 2),
+  slices: Math.max(1, num('BENCH_SLICES', 5)),
   rounds: Math.max(2, num('BENCH_ROUNDS', 5)),
   boots: num('BENCH_BOOTS', 0),
   pauseSec: num('BENCH_PAUSE_SEC', 4),
@@ -129,38 +132,83 @@ async function measureBoot(services, index, keep) {
   }
 }
 
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
 /**
- * One measured load: a warm-up run, `between()` (e.g. resetting counters),
- * then the measured run (both autocannon processes), with the server's CPU
- * time per request and the CPU other processes on the machine used meanwhile.
+ * Interleaved load on several targets: one warm-up each, `between()`, then
+ * SETTINGS.slices cycles in which every target gets durationSec / slices
+ * seconds in turn. The host's speed drifts from minute to minute (see
+ * docs/BENCHMARKS.md, "Machine"); interleaving makes every target see the
+ * same drift, and a ratio is taken per cycle, between slices seconds apart.
+ * Returns, per target, the aggregate over its slices (requests, req/s, CPU
+ * per request; p50 = median and p99 = worst of the slices' values) and the
+ * req/s of each slice.
  */
-async function load(url, serverPid, between) {
-  await cannon(url, { connections: SETTINGS.connections, durationSec: SETTINGS.warmupSec });
+async function interleaved(targets, between) {
+  for (const t of targets) await cannon(t.url, { connections: SETTINGS.connections, durationSec: SETTINGS.warmupSec });
   if (between) await between();
-  const meter = cpuMeter(serverPid);
-  const run = await cannon(url, { connections: SETTINGS.connections, durationSec: SETTINGS.durationSec });
-  run.cpu = meter();
-  run.serverCpuUsPerRequest = round((run.cpu.serverCpuMs * 1000) / Math.max(run.requests, 1), 1);
-  run.serverUserUsPerRequest = round((run.cpu.serverUserMs * 1000) / Math.max(run.requests, 1), 1);
-  run.serverSysUsPerRequest = round((run.cpu.serverSysMs * 1000) / Math.max(run.requests, 1), 1);
-  return run;
+  const sliceSec = Math.max(1, Math.round(SETTINGS.durationSec / SETTINGS.slices));
+  const slices = Object.fromEntries(targets.map((t) => [t.name, []]));
+  for (let cycle = 0; cycle < SETTINGS.slices; cycle++) {
+    for (const t of targets) {
+      const meter = cpuMeter(t.pid);
+      const run = await cannon(t.url, { connections: SETTINGS.connections, durationSec: sliceSec });
+      run.cpu = meter();
+      slices[t.name].push(run);
+    }
+  }
+  const result = {};
+  for (const t of targets) {
+    const runs = slices[t.name];
+    const requests = runs.reduce((a, r) => a + r.requests, 0);
+    const seconds = runs.reduce((a, r) => a + r.durationSec, 0);
+    const sum = (field) => runs.reduce((a, r) => a + r.cpu[field], 0);
+    const perRequest = (ms) => round((ms * 1000) / Math.max(requests, 1), 1);
+    result[t.name] = {
+      url: t.url,
+      requests,
+      durationSec: round(seconds, 2),
+      rps: round(requests / seconds, 1),
+      sliceRps: runs.map((r) => r.rps),
+      latencyMs: { p50: median(runs.map((r) => r.latencyMs.p50)), p99: Math.max(...runs.map((r) => r.latencyMs.p99)) },
+      statusCodes: runs.reduce((acc, r) => {
+        for (const [code, n] of Object.entries(r.statusCodes)) acc[code] = (acc[code] ?? 0) + n;
+        return acc;
+      }, {}),
+      cpu: { serverCpuMs: sum('serverCpuMs'), serverUserMs: sum('serverUserMs'), serverSysMs: sum('serverSysMs'), foreignPct: round(mean(runs.map((r) => r.cpu.foreignPct)), 0) },
+      serverCpuUsPerRequest: perRequest(sum('serverCpuMs')),
+      serverUserUsPerRequest: perRequest(sum('serverUserMs')),
+      serverSysUsPerRequest: perRequest(sum('serverSysMs')),
+    };
+  }
+  return result;
 }
+
+/** Median over cycles of target req/s ÷ ceiling req/s in the same cycle. */
+const pairedRatio = (target, ceiling) => round(median(target.sliceRps.map((rps, i) => rps / ceiling.sliceRps[i])), 3);
 
 /** Figures 1, 2 and 4 (RSS): one round of ceiling, liveness, readiness (counting dependency calls). */
 async function throughputRound(services, app, ceiling, index) {
-  const ceilingRun = await load(ceiling.url, ceiling.pid);
-  log(`round ${index + 1}: ceiling ${ceilingRun.rps} req/s, p99 ${ceilingRun.latencyMs.p99} ms, ${ceilingRun.serverCpuUsPerRequest} µs CPU/req, other load ${ceilingRun.cpu.foreignPct} %`);
-  const liveRun = await load(`${app.baseUrl}/health/live`, app.pid);
-  log(`round ${index + 1}: liveness ${liveRun.rps} req/s, p99 ${liveRun.latencyMs.p99} ms, ${liveRun.serverCpuUsPerRequest} µs CPU/req, other load ${liveRun.cpu.foreignPct} %`);
-
+  const targets = (suffix) => [
+    { name: 'ceiling', url: ceiling.url, pid: ceiling.pid },
+    { name: 'liveness', url: `${app.baseUrl}/health/live${suffix}`, pid: app.pid },
+    { name: 'readiness', url: `${app.baseUrl}/health/ready${suffix}`, pid: app.pid },
+  ];
   let windowStart;
-  const readyRun = await load(`${app.baseUrl}/health/ready`, app.pid, async () => {
+  const cold = await interleaved(targets(''), async () => {
     await Promise.all([redisResetStats(services.redis), pgResetStats(services.postgres)]);
     windowStart = now();
   });
   const [redisCalls, pgCalls] = await Promise.all([redisCommandCalls(services.redis), pgStatementCalls(services.postgres)]);
   const windowMs = now() - windowStart;
-  log(`round ${index + 1}: readiness ${readyRun.rps} req/s, p99 ${readyRun.latencyMs.p99} ms, ${readyRun.serverCpuUsPerRequest} µs CPU/req, other load ${readyRun.cpu.foreignPct} %`);
+  const { ceiling: ceilingRun, liveness: liveRun, readiness: readyRun } = cold;
+  for (const [name, run] of Object.entries(cold)) {
+    log(`round ${index + 1}: ${name} ${run.rps} req/s (slices ${run.sliceRps.map((r) => Math.round(r)).join(', ')}), p99 ${run.latencyMs.p99} ms, ${run.serverCpuUsPerRequest} µs CPU/req, other load ${run.cpu.foreignPct} %`);
+  }
 
   const intervals = windowMs / HEALTH_DEFAULTS.intervalMs;
   // A timer-driven check may fire at both ends of the window: floor(intervals) + 1 calls are allowed.
@@ -186,16 +234,15 @@ async function throughputRound(services, app, ceiling, index) {
     postgresSelect1: pgCalls ? count(pgCalls.select1) : null,
     postgresAllStatements: pgCalls ? pgCalls.all : null,
   };
-  // The same probes once the process has served one access-logged request: from then on
-  // nestjs-pino's AsyncLocalStorage keeps Node 20's async hooks on for the whole process
-  // (docs/OBSERVABILITY.md), which is the state of a pod that serves traffic.
+  // The same probes once the process has served an access-logged request, the state of a pod
+  // that serves traffic (until 2026-12 this switched async hooks on for the whole process).
   const logged = await probe(`${app.baseUrl}/jobs?limit=1`);
   if (logged.status !== 200) throw new Error(`GET /jobs?limit=1 answered ${logged.status}`);
-  const liveServing = await load(`${app.baseUrl}/health/live`, app.pid);
-  const readyServing = await load(`${app.baseUrl}/health/ready`, app.pid);
+  const serving = await interleaved(targets(''));
+  const { liveness: liveServing, readiness: readyServing } = serving;
   log(
     `round ${index + 1}: after a logged request: liveness ${liveServing.rps} req/s (${liveServing.serverCpuUsPerRequest} µs), ` +
-      `readiness ${readyServing.rps} req/s (${readyServing.serverCpuUsPerRequest} µs)`,
+      `readiness ${readyServing.rps} req/s (${readyServing.serverCpuUsPerRequest} µs), ceiling ${serving.ceiling.rps} req/s`,
   );
   const rss = rssMiB(app.pid);
   log(`round ${index + 1}: ${dependencies.redisPing.calls} PING, ${pgCalls?.select1} SELECT 1 in ${dependencies.windowMs} ms; RSS ${rss} MiB`);
@@ -204,13 +251,15 @@ async function throughputRound(services, app, ceiling, index) {
     ceiling: ceilingRun,
     liveness: liveRun,
     readiness: readyRun,
+    ceilingServing: serving.ceiling,
     livenessServing: liveServing,
     readinessServing: readyServing,
     ratios: {
-      livenessServingRps: round(liveServing.rps / ceilingRun.rps, 3),
-      readinessServingRps: round(readyServing.rps / ceilingRun.rps, 3),
-      livenessRps: round(liveRun.rps / ceilingRun.rps, 3),
-      readinessRps: round(readyRun.rps / ceilingRun.rps, 3),
+      // Paired: median over cycles of (req/s ÷ the ceiling's req/s in the same cycle).
+      livenessRps: pairedRatio(liveRun, ceilingRun),
+      readinessRps: pairedRatio(readyRun, ceilingRun),
+      livenessServingRps: pairedRatio(liveServing, serving.ceiling),
+      readinessServingRps: pairedRatio(readyServing, serving.ceiling),
       livenessP50: ratioOrNull(liveRun.latencyMs.p50, ceilingRun.latencyMs.p50),
       livenessP99: ratioOrNull(liveRun.latencyMs.p99, ceilingRun.latencyMs.p99),
       readinessP50: ratioOrNull(readyRun.latencyMs.p50, ceilingRun.latencyMs.p50),
@@ -549,7 +598,7 @@ async function main() {
     `Machine: ${m.cpuModel}, ${m.cpus} CPUs (autocannon, the app and the ceiling share them), ${m.memoryGiB} GiB, ${m.kernel}`,
     `Node ${m.node}, autocannon ${m.autocannon}, Redis ${m.redis.split(' ')[0]}, ${m.postgres}`,
     `Source: ${result.source.commit}${result.source.uncommittedSrc.length ? ` + uncommitted ${result.source.uncommittedSrc.join(', ')}` : ''}`,
-    `Load: ${SETTINGS.connections} connections, ${SETTINGS.warmupSec} s warm-up + ${SETTINGS.durationSec} s measured, ${SETTINGS.rounds} rounds (a fresh app process each); ` +
+    `Load: ${SETTINGS.connections} connections, ${SETTINGS.warmupSec} s warm-up + ${SETTINGS.durationSec} s measured per endpoint, interleaved in ${SETTINGS.slices} cycles (ratios: median of per-cycle pairs), ${SETTINGS.rounds} rounds (a fresh app process each); ` +
       `faults: ${SETTINGS.pauseSec} s SIGSTOP, poll every ${SETTINGS.pollIntervalMs} ms + autocannon ${SETTINGS.faultLoad.connections} connections at ${SETTINGS.faultLoad.rate} req/s`,
     '',
     renderTable(result.table),
