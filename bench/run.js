@@ -8,6 +8,8 @@
  *   app       `node dist/main.js` with the image's NODE_OPTIONS, NODE_ENV=production, LOG_LEVEL=info,
  *             default health settings
  *   ceiling   bench/ceiling-server.js: bare node:http answering a fixed JSON body
+ *   reference bench/nest-reference-server.js: a trivial Nest 11 controller on Fastify (the framework's own
+ *             figure, in the same slices as the probes)
  *   load      autocannon as its own process, 32 connections; ceiling, liveness and readiness
  *             interleaved in BENCH_SLICES short slices, each ratio the median of per-cycle pairs
  *
@@ -192,14 +194,16 @@ async function interleaved(targets, between) {
 const pairedRatio = (target, ceiling) => round(median(target.sliceRps.map((rps, i) => rps / ceiling.sliceRps[i])), 3);
 
 /** Figures 1, 2 and 4 (RSS): one round of ceiling, liveness, readiness (counting dependency calls). */
-async function throughputRound(services, app, ceiling, index) {
+async function throughputRound(services, app, ceiling, index, reference) {
   const targets = (suffix) => [
     { name: 'ceiling', url: ceiling.url, pid: ceiling.pid },
     { name: 'liveness', url: `${app.baseUrl}/health/live${suffix}`, pid: app.pid },
     { name: 'readiness', url: `${app.baseUrl}/health/ready${suffix}`, pid: app.pid },
   ];
   let windowStart;
-  const cold = await interleaved(targets(''), async () => {
+  // The framework reference (a trivial Nest controller) takes part in the first set only.
+  const withReference = [...targets(''), { name: 'nestReference', url: reference.url, pid: reference.pid }];
+  const cold = await interleaved(withReference, async () => {
     await Promise.all([redisResetStats(services.redis), pgResetStats(services.postgres)]);
     windowStart = now();
   });
@@ -251,12 +255,14 @@ async function throughputRound(services, app, ceiling, index) {
     ceiling: ceilingRun,
     liveness: liveRun,
     readiness: readyRun,
+    nestReference: cold.nestReference,
     ceilingServing: serving.ceiling,
     livenessServing: liveServing,
     readinessServing: readyServing,
     ratios: {
       // Paired: median over cycles of (req/s ÷ the ceiling's req/s in the same cycle).
       livenessRps: pairedRatio(liveRun, ceilingRun),
+      nestReferenceRps: pairedRatio(cold.nestReference, ceilingRun),
       readinessRps: pairedRatio(readyRun, ceilingRun),
       livenessServingRps: pairedRatio(liveServing, serving.ceiling),
       readinessServingRps: pairedRatio(readyServing, serving.ceiling),
@@ -393,6 +399,12 @@ function buildTable(r) {
 
   const ceilingRps = pick((x) => x.ceiling.rps);
   row('bare node:http ceiling, req/s', `${fmtK(mean(ceilingRps))} (${ceilingRps.map(fmtK).join(', ')}); p50/p99 ${pick((x) => `${x.ceiling.latencyMs.p50}/${x.ceiling.latencyMs.p99}`).join(', ')} ms`);
+  const referenceRatios = pick((x) => x.ratios.nestReferenceRps);
+  row(
+    'reference: trivial Nest 11 controller on Fastify, req/s ÷ ceiling',
+    `${fmt(mean(referenceRatios), 3)}× (${list(referenceRatios, 3)}); ${fmtK(mean(pick((x) => x.nestReference.rps)))} req/s, ` +
+      `p50/p99 ${pick((x) => `${x.nestReference.latencyMs.p50}/${x.nestReference.latencyMs.p99}`).join(', ')} ms, ${list(pick((x) => x.nestReference.serverCpuUsPerRequest), 1)} µs CPU/req`,
+  );
   for (const [name, key, ratioKey] of [
     ['liveness', 'liveness', 'livenessRps'],
     ['readiness', 'readiness', 'readinessRps'],
@@ -524,6 +536,7 @@ async function main() {
   let services;
   let app;
   let ceiling;
+  let reference;
   try {
     const quiet = cpuMeter();
     await sleep(2000);
@@ -535,6 +548,7 @@ async function main() {
     services = await startServices();
     installExitCleanup();
     ceiling = await startCeiling();
+    reference = await startCeiling([], { script: 'nest-reference-server.js', path: '/health/live' });
 
     // Boots that only measure the boot, then one fresh app process per throughput round;
     // the last one stays up for the fault, RSS and jobs figures.
@@ -547,7 +561,7 @@ async function main() {
       result.boot.push(boot);
       if (round < 0) continue;
       app = kept;
-      const measured = await throughputRound(services, app, ceiling, round);
+      const measured = await throughputRound(services, app, ceiling, round, reference);
       measured.appPid = app.pid;
       result.throughput.push(measured);
       if (round < SETTINGS.rounds - 1) {
@@ -570,6 +584,8 @@ async function main() {
     result.appLogBytes = app.output.bytes;
 
     await ceiling.stop();
+    await reference.stop();
+    reference = undefined;
     await app.stop();
     ceiling = undefined;
     app = undefined;
@@ -587,6 +603,7 @@ async function main() {
   } finally {
     if (app) await app.stop();
     if (ceiling) await ceiling.stop();
+    if (reference) await reference.stop();
     if (services) await services.stop();
   }
 

@@ -224,22 +224,26 @@ async function spawnApp({ redisUrl, databaseUrl, nodeArgs = [], extra }) {
   return { child, pid: child.pid, port, baseUrl: `http://127.0.0.1:${port}`, spawnedAt, output, stop: () => stopChild(child) };
 }
 
-/** The bare node:http ceiling (bench/ceiling-server.js) as its own process. */
-async function startCeiling(nodeArgs = []) {
+/**
+ * A reference server as its own process: by default the bare node:http
+ * ceiling (bench/ceiling-server.js); `script` names another one
+ * (bench/nest-reference-server.js), and `path` the URL path it answers on.
+ */
+async function startCeiling(nodeArgs = [], { script = 'ceiling-server.js', path = '/' } = {}) {
   const port = await freePort();
   const child = track(
-    spawn(process.execPath, [...nodeArgs, join(__dirname, 'ceiling-server.js'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [...nodeArgs, join(__dirname, script), String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }),
   );
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('ceiling server did not start')), 10_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 10_000);
     child.stdout.once('data', () => {
       clearTimeout(timer);
       resolve();
     });
-    child.once('exit', (code) => reject(new Error(`ceiling server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   child.stdout.resume();
-  return { child, pid: child.pid, url: `http://127.0.0.1:${port}/`, stop: () => stopChild(child, 5_000) };
+  return { child, pid: child.pid, url: `http://127.0.0.1:${port}${path}`, stop: () => stopChild(child, 5_000) };
 }
 
 // ------------------------------------------------------------------ load
