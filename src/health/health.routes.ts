@@ -70,8 +70,7 @@ export class HealthRoutes implements OnModuleInit {
     fastify.get(HEALTH_ROUTES.readinessOne, this.one);
     fastify.get(HEALTH_ROUTES.startup, this.startup);
     fastify.get(HEALTH_ROUTES.dependency, this.one);
-    const urls = [...HEALTH_ROUTES.liveness, HEALTH_ROUTES.readiness, HEALTH_ROUTES.readinessOne, HEALTH_ROUTES.startup, HEALTH_ROUTES.dependency];
-    this.logger.log(`Mapped probe routes (plain Fastify): GET ${urls.join(', ')}`);
+    this.logger.log(`Mapped probe routes (plain Fastify): GET ${Object.values(HEALTH_ROUTES).flat().join(', ')}`);
   }
 
   /** Liveness: the process can serve. Checks no dependency; stays 200 while draining. */
