@@ -36,7 +36,7 @@ const net = require('node:net');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
-const { freePort, waitUntil, stopChild } = require('./support');
+const { freePort, median, waitUntil, stopChild } = require('./support');
 
 const ROOT = join(__dirname, '..');
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on every mainstream Linux). */
@@ -61,7 +61,6 @@ function cpuMs(pid) {
 }
 
 const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** A throwaway redis-server on a free port. */
 async function startRedis() {

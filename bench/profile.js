@@ -27,7 +27,7 @@
  */
 const { mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { cannon, cpuMeter, installExitCleanup, round, snapshotBuild, sourceState, spawnApp, startCeiling, startServices, timeTo200 } = require('./support');
+const { cannon, cpuMeter, installExitCleanup, round, snapshotBuild, sourceState, spawnApp, startReferenceServer, startServices, timeTo200 } = require('./support');
 
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
@@ -253,7 +253,7 @@ async function main() {
   let ceiling;
   const windows = {};
   try {
-    ceiling = await startCeiling(profArgs);
+    ceiling = await startReferenceServer(profArgs);
     app = await spawnApp({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url(), nodeArgs: profArgs, extra });
     await timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { isAlive: () => app.child.exitCode === null });
     windows.ceiling = await measured(ceiling.url, ceiling.pid);

@@ -37,13 +37,14 @@ const {
   installExitCleanup,
   machine,
   mean,
+  median,
   now,
   probe,
   round,
   rssMiB,
   sleep,
   spawnApp,
-  startCeiling,
+  startReferenceServer,
   startPoller,
   startServices,
   snapshotBuild,
@@ -134,12 +135,6 @@ async function measureBoot(services, index, keep) {
   }
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 /**
  * Interleaved load on several targets: one warm-up each, `between()`, then
  * SETTINGS.slices cycles in which every target gets durationSec / slices
@@ -195,14 +190,14 @@ const pairedRatio = (target, ceiling) => round(median(target.sliceRps.map((rps, 
 
 /** Figures 1, 2 and 4 (RSS): one round of ceiling, liveness, readiness (counting dependency calls). */
 async function throughputRound(services, app, ceiling, index, reference) {
-  const targets = (suffix) => [
+  const targets = [
     { name: 'ceiling', url: ceiling.url, pid: ceiling.pid },
-    { name: 'liveness', url: `${app.baseUrl}/health/live${suffix}`, pid: app.pid },
-    { name: 'readiness', url: `${app.baseUrl}/health/ready${suffix}`, pid: app.pid },
+    { name: 'liveness', url: `${app.baseUrl}/health/live`, pid: app.pid },
+    { name: 'readiness', url: `${app.baseUrl}/health/ready`, pid: app.pid },
   ];
   let windowStart;
   // The framework reference (a trivial Nest controller) takes part in the first set only.
-  const withReference = [...targets(''), { name: 'nestReference', url: reference.url, pid: reference.pid }];
+  const withReference = [...targets, { name: 'nestReference', url: reference.url, pid: reference.pid }];
   const cold = await interleaved(withReference, async () => {
     await Promise.all([redisResetStats(services.redis), pgResetStats(services.postgres)]);
     windowStart = now();
@@ -242,7 +237,7 @@ async function throughputRound(services, app, ceiling, index, reference) {
   // that serves traffic (until 2026-12 this switched async hooks on for the whole process).
   const logged = await probe(`${app.baseUrl}/jobs?limit=1`);
   if (logged.status !== 200) throw new Error(`GET /jobs?limit=1 answered ${logged.status}`);
-  const serving = await interleaved(targets(''));
+  const serving = await interleaved(targets);
   const { liveness: liveServing, readiness: readyServing } = serving;
   log(
     `round ${index + 1}: after a logged request: liveness ${liveServing.rps} req/s (${liveServing.serverCpuUsPerRequest} µs), ` +
@@ -547,8 +542,8 @@ async function main() {
     log('starting throwaway redis-server and PostgreSQL (test harness)');
     services = await startServices();
     installExitCleanup();
-    ceiling = await startCeiling();
-    reference = await startCeiling([], { script: 'nest-reference-server.js', path: '/health/live' });
+    ceiling = await startReferenceServer();
+    reference = await startReferenceServer([], { script: 'nest-reference-server.js', path: '/health/live' });
 
     // Boots that only measure the boot, then one fresh app process per throughput round;
     // the last one stays up for the fault, RSS and jobs figures.

@@ -21,6 +21,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now();
 const round = (n, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? null : Math.round(n * 10 ** digits) / 10 ** digits);
 const mean = (values) => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
 // ------------------------------------------------------------------ processes
 
@@ -153,20 +158,17 @@ async function startServices() {
   };
 }
 
-/** Environment of the app under test: production logging, default health settings. */
 /**
  * The NODE_OPTIONS the container image runs the app with (the Dockerfile's
  * `ENV NODE_OPTIONS=...`), so the bench measures the app as it is deployed.
  */
-function imageNodeOptions() {
-  const match = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-  return match ? match[1] : '';
-}
+const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1] ?? '';
 
+/** Environment of the app under test: the image's NODE_OPTIONS, production logging, default health settings. */
 function appEnv({ port, redisUrl, databaseUrl, extra = {} }) {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    NODE_OPTIONS: imageNodeOptions(),
+    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
@@ -229,7 +231,7 @@ async function spawnApp({ redisUrl, databaseUrl, nodeArgs = [], extra }) {
  * ceiling (bench/ceiling-server.js); `script` names another one
  * (bench/nest-reference-server.js), and `path` the URL path it answers on.
  */
-async function startCeiling(nodeArgs = [], { script = 'ceiling-server.js', path = '/' } = {}) {
+async function startReferenceServer(nodeArgs = [], { script = 'ceiling-server.js', path = '/' } = {}) {
   const port = await freePort();
   const child = track(
     spawn(process.execPath, [...nodeArgs, join(__dirname, script), String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }),
@@ -476,11 +478,11 @@ function machine() {
 
 module.exports = {
   ROOT,
-  imageNodeOptions,
   sleep,
   now,
   round,
   mean,
+  median,
   descendantPids,
   installExitCleanup,
   stopChild,
@@ -489,7 +491,7 @@ module.exports = {
   startServices,
   snapshotBuild,
   spawnApp,
-  startCeiling,
+  startReferenceServer,
   cannon,
   probe,
   startPoller,

@@ -35,10 +35,9 @@ const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
  * Why not a Nest @Controller: probes are the hottest routes and the cheapest
  * answers (a cached string), so the framework around them is most of their
  * cost. Profiled with `node --cpu-prof` (docs/BENCHMARKS.md): Nest's router
- * pipeline took ≈7 µs of a probe's ≈30 µs, and its promises each paid the
- * async-context hook that request logging (AsyncLocalStorage) switches on
- * for the whole process after the first logged request, another 4–11 µs.
- * A handler here creates no promise and awaits nothing. Everything else
+ * pipeline (guards, interceptors, pipes, parameter factories and the
+ * promises between them) took ≈7 µs of a probe's ≈30 µs, the largest single
+ * item. A handler here creates no promise and awaits nothing. Everything else
  * applies as to any route: request id, metrics, the 404/400 body shape of
  * Nest's exceptions, the OpenAPI document.
  */
