@@ -1,7 +1,8 @@
 'use strict';
 /**
  * Where a probe request's CPU time goes: `node --cpu-prof` on the built app
- * and on the bare node:http ceiling, each under the same autocannon load, and
+ * (dist/main.unbundled.js: the bundle's code module by module, so that frames
+ * name their packages; see scripts/bundle.js) and on the bare node:http ceiling, each under the same autocannon load, and
  * the samples inside each measured window summarized as CPU microseconds per
  * request, by package group and by function.
  *
@@ -254,7 +255,8 @@ async function main() {
   const windows = {};
   try {
     ceiling = await startReferenceServer(profArgs);
-    app = await spawnApp({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url(), nodeArgs: profArgs, extra });
+    // The same compiled code module by module (scripts/bundle.js), so that each frame names its package.
+    app = await spawnApp({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url(), nodeArgs: profArgs, extra, entry: 'main.unbundled.js' });
     await timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { isAlive: () => app.child.exitCode === null });
     windows.ceiling = await measured(ceiling.url, ceiling.pid);
     windows.liveness = await measured(`${app.baseUrl}/health/live`, app.pid);

@@ -202,11 +202,12 @@ function snapshotBuild() {
 }
 
 /**
- * Spawns `node [nodeArgs] dist/main.js` (from the snapshot, see snapshotBuild); its output goes to a pipe that is
- * drained (as under a container runtime) and counted, the tail kept for errors.
+ * Spawns `node [nodeArgs] dist/main.js` (the bundle; `entry` names another file in dist/) from the snapshot (see
+ * snapshotBuild); its output goes to a pipe that is drained (as under a container runtime) and counted, the tail
+ * kept for errors.
  */
-async function spawnApp({ redisUrl, databaseUrl, nodeArgs = [], extra }) {
-  const main = join(snapshotBuild(), 'dist', 'main.js');
+async function spawnApp({ redisUrl, databaseUrl, nodeArgs = [], extra, entry = 'main.js' }) {
+  const main = join(snapshotBuild(), 'dist', entry);
   const port = await freePort();
   const spawnedAt = now();
   const child = track(

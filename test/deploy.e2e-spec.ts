@@ -406,7 +406,7 @@ describe('Dockerfile', () => {
     expect(deps).toBeLessThanOrEqual(sources);
   });
 
-  it('copies every file `nest build` reads into the build stage', () => {
+  it('copies every file `npm run build` reads into the build stage', () => {
     const copied = stages
       .flatMap((s) => s.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from')))
       .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
@@ -414,8 +414,21 @@ describe('Dockerfile', () => {
     const buildTsconfig = nestCli.compilerOptions?.tsConfigPath ?? 'tsconfig.build.json';
     const extendsFile = (JSON.parse(read(buildTsconfig)) as { extends?: string }).extends?.replace(/^\.\//, '');
 
-    expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'nest-cli.json', buildTsconfig, 'src']));
+    expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'nest-cli.json', buildTsconfig, 'scripts', 'src']));
+    // `npm run build` = nest build, then scripts/bundle.js
+    expect(JSON.parse(read('package.json')).scripts.build).toMatch(/node scripts\/bundle\.js/);
     if (extendsFile) expect(copied).toContain(extendsFile);
+  });
+
+  it('ships dist/main.js as one bundle: no module of dist/ is required at run time (scripts/bundle.js)', () => {
+    ensureBuilt();
+    const bundle = read('dist/main.js');
+    const requires = [...bundle.matchAll(/\brequire\((["'`])([^"'`]+)\1\)/g)].map((m) => m[2]);
+
+    expect(bundle.length).toBeGreaterThan(1_000_000);
+    expect(requires.filter((r) => r.startsWith('.') || r.startsWith('/'))).toEqual([]);
+    // The packages that find their own files at run time stay in node_modules.
+    expect(requires).toEqual(expect.arrayContaining(['pino', 'swagger-ui-dist/absolute-path.js']));
   });
 
   it('runs production dependencies only, as the node user, with NODE_ENV=production and the CLI healthcheck', () => {

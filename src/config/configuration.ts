@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 
 /**
@@ -10,14 +10,21 @@ import { EnvironmentVariables, validateEnvironment } from './environment';
  */
 const env = (): EnvironmentVariables => validateEnvironment(process.env);
 
+/**
+ * The version in the nearest package.json above this module: the repo root
+ * for src/ and dist/ alike, and for the single-file bundle in dist/main.js.
+ */
 function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+      } catch {
+        return '0.0.0';
+      }
+    }
+    if (dirname(dir) === dir) return '0.0.0';
   }
 }
 

@@ -1,6 +1,6 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { join } from 'node:path';
 import type { AppConfig, DatabaseConfig } from '../config/configuration';
+import { MIGRATIONS } from './migrations';
 import { logPoolError, TypeOrmLogger } from './typeorm-logger';
 
 /** Name the app's sessions carry in pg_stat_activity. */
@@ -36,7 +36,7 @@ export function buildTypeOrmOptions(db: DatabaseConfig, app: AppConfig): TypeOrm
     autoLoadEntities: true,
     synchronize: false,
     migrationsRun: false, // run by DatabaseConnection after each successful connect
-    migrations: [join(__dirname, 'migrations', '*.{js,ts}')],
+    migrations: [...MIGRATIONS],
     manualInitialization: true,
     logging: app.production ? ['error', 'migration'] : ['error', 'warn', 'migration'],
     logger: new TypeOrmLogger(),

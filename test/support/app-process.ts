@@ -205,7 +205,7 @@ function blockFor(ms: number): void {
 }
 
 /**
- * Runs `npx nest build` (synchronously, at most once per jest worker) when
+ * Runs `npm run build` (nest build, then the bundle; synchronously, at most once per jest worker) when
  * dist/main.js is missing or older than any file under src/. A lock dir in
  * the temp dir keeps parallel workers from building (and, with deleteOutDir,
  * deleting dist/) at the same time.
@@ -229,11 +229,11 @@ export function ensureBuilt(): void {
   }
   try {
     if (isBuildStale()) {
-      execFileSync('npx', ['nest', 'build'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: BUILD_TIMEOUT_MS });
+      execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: BUILD_TIMEOUT_MS });
     }
   } catch (error) {
     const details = error as { stdout?: Buffer; stderr?: Buffer; message: string };
-    throw new Error(`nest build failed: ${details.message}\n${details.stdout?.toString() ?? ''}${details.stderr?.toString() ?? ''}`);
+    throw new Error(`npm run build failed: ${details.message}\n${details.stdout?.toString() ?? ''}${details.stderr?.toString() ?? ''}`);
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -1,0 +1,79 @@
+'use strict';
+/**
+ * Second step of `npm run build` (after `nest build`): bundles the compiled
+ * entry dist/main.js and everything it requires from node_modules into one
+ * file, written back to dist/main.js, the file the image, the tests and the
+ * bench run.
+ *
+ * Why: Node 20 spends most of the app's boot resolving, reading and compiling
+ * about 1,800 CommonJS files (`node --cpu-prof`: module stat calls alone took
+ * 190 ms). One file cuts spawn → readiness by about a third; the figures are
+ * in docs/BENCHMARKS.md.
+ *
+ * What stays a runtime `require` from node_modules:
+ * - packages that locate their own files by `__dirname` at run time: pino
+ *   (its transport worker, used by pino-pretty in development) and
+ *   swagger-ui-dist (the /docs assets);
+ * - optional packages that are not installed (Nest's microservices and
+ *   websockets, Terminus' mongoose and sequelize indicators, ...): the
+ *   libraries load them lazily and cope with their absence, exactly as before
+ *   bundling.
+ *
+ * The compiled modules next to dist/main.js stay. dist/healthcheck.js is its
+ * own small entry. tsc's entry is kept as dist/main.unbundled.js (with its
+ * source map): the same code run module by module, for bench/profile.js (its
+ * frames then name their packages) and for debugging with
+ * `node --enable-source-maps dist/main.unbundled.js`. The bundle has no source
+ * map: no stack trace is ever logged (docs/OBSERVABILITY.md), and a composed
+ * map of ~2,300 files misnames many of node_modules' own sources.
+ *
+ * Class names are kept (Nest logs them as contexts and keys some lookups on
+ * them), and so is every license comment (at the end of the file).
+ */
+const { build } = require('esbuild');
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '..');
+const ENTRY = join(ROOT, 'dist', 'main.js');
+const UNBUNDLED = join(ROOT, 'dist', 'main.unbundled.js');
+
+/** Packages whose code must stay in node_modules (see above). */
+const KEEP_EXTERNAL = ['pino', 'swagger-ui-dist'];
+
+/** A bare import that does not resolve is an optional package: leave it to run time. */
+const optionalPackagesStayExternal = {
+  name: 'optional-packages-stay-external',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === 'probe') return undefined;
+      const found = await bundler.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'probe' });
+      return found.errors.length > 0 ? { path: args.path, external: true } : undefined;
+    });
+  },
+};
+
+/** Keeps tsc's entry (and its map) as dist/main.unbundled.js before the bundle replaces dist/main.js. */
+function keepUnbundledEntry() {
+  const source = readFileSync(ENTRY, 'utf8');
+  writeFileSync(UNBUNDLED, source.replace(/\/\/# sourceMappingURL=main\.js\.map\s*$/, '//# sourceMappingURL=main.unbundled.js.map\n'));
+  renameSync(`${ENTRY}.map`, `${UNBUNDLED}.map`);
+}
+
+keepUnbundledEntry();
+build({
+  entryPoints: [UNBUNDLED],
+  outfile: ENTRY,
+  bundle: true,
+  platform: 'node',
+  target: 'node20', // package.json engines
+  format: 'cjs',
+  external: KEEP_EXTERNAL,
+  plugins: [optionalPackagesStayExternal],
+  keepNames: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+}).catch(() => {
+  process.exitCode = 1;
+});

@@ -1,0 +1,13 @@
+import type { MigrationInterface } from 'typeorm';
+
+/**
+ * Every migration, oldest first, listed by class rather than found by a
+ * file glob: dist/main.js is a single-file bundle (scripts/bundle.js), so
+ * there are no migration files next to it to glob, and a list also keeps a
+ * stray file from ever running. To add one: `npx typeorm migration:create
+ * src/database/migrations/<Name>`, fill in up() and down(), import the class
+ * here and append it.
+ *
+ * Empty so far: the jobs live in Redis and the database holds no tables yet.
+ */
+export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [];
