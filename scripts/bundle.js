@@ -1,16 +1,24 @@
 'use strict';
 /**
  * Second step of `npm run build` (after `nest build`): bundles the compiled
- * entry dist/main.js and everything it requires from node_modules into one
- * file, written back to dist/main.js, the file the image, the tests and the
- * bench run.
+ * entry dist/main.js, with what it requires from dist/ and most of what it
+ * requires from node_modules, into one file written back to dist/main.js: the
+ * file the image, the tests and the bench run.
  *
  * Why: Node 20 spends most of the app's boot resolving, reading and compiling
  * about 1,800 CommonJS files (`node --cpu-prof`: module stat calls alone took
- * 190 ms). One file cuts spawn → readiness by about a third; the figures are
- * in docs/BENCHMARKS.md.
+ * 190 ms). The bundle cuts spawn → readiness by about a quarter; the figures
+ * are in docs/BENCHMARKS.md.
  *
  * What stays a runtime `require` from node_modules:
+ * - the request path: Fastify (with the packages it loads: find-my-way,
+ *   avvio, fast-json-stringify, ...) and prom-client, which runs on every
+ *   response. Class names must be kept (Nest logs them as contexts, errors
+ *   carry them), and esbuild keeps them by wrapping every named function in a
+ *   `__name()` call where it is defined, closures too: Fastify's per-request
+ *   closures then cost 6-15 µs of CPU per probe request (measured with two
+ *   processes per variant, interleaved, docs/BENCHMARKS.md). Loaded from
+ *   node_modules they cost nothing extra; the boot keeps most of its gain;
  * - packages that locate their own files by `__dirname` at run time: pino
  *   (its transport worker, used by pino-pretty in development) and
  *   swagger-ui-dist (the /docs assets);
@@ -27,8 +35,7 @@
  * map: no stack trace is ever logged (docs/OBSERVABILITY.md), and a composed
  * map of ~2,300 files misnames many of node_modules' own sources.
  *
- * Class names are kept (Nest logs them as contexts and keys some lookups on
- * them), and so is every license comment (at the end of the file).
+ * License comments are kept, at the end of the file.
  */
 const { build } = require('esbuild');
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
@@ -38,8 +45,20 @@ const ROOT = join(__dirname, '..');
 const ENTRY = join(ROOT, 'dist', 'main.js');
 const UNBUNDLED = join(ROOT, 'dist', 'main.unbundled.js');
 
-/** Packages whose code must stay in node_modules (see above). */
-const KEEP_EXTERNAL = ['pino', 'swagger-ui-dist'];
+/** Packages whose code stays in node_modules (see above). */
+const KEEP_EXTERNAL = [
+  // the request path
+  'fastify',
+  '@fastify/*',
+  'find-my-way',
+  'light-my-request',
+  'avvio',
+  'fast-json-stringify',
+  'prom-client',
+  // files found by __dirname
+  'pino',
+  'swagger-ui-dist',
+];
 
 /** A bare import that does not resolve is an optional package: leave it to run time. */
 const optionalPackagesStayExternal = {
@@ -70,7 +89,7 @@ build({
   format: 'cjs',
   external: KEEP_EXTERNAL,
   plugins: [optionalPackagesStayExternal],
-  keepNames: true,
+  keepNames: true, // see above
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
