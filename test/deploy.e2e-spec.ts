@@ -429,6 +429,8 @@ describe('Dockerfile', () => {
     expect(requires.filter((r) => r.startsWith('.') || r.startsWith('/'))).toEqual([]);
     // The packages that find their own files at run time stay in node_modules.
     expect(requires).toEqual(expect.arrayContaining(['pino', 'swagger-ui-dist/absolute-path.js']));
+    // ASCII only, so that V8 holds the source as a one-byte string (see asciiOnly in the script).
+    expect(bundle.match(/[^\x00-\x7f]/g) ?? []).toEqual([]);
   });
 
   it('runs production dependencies only, as the node user, with NODE_ENV=production and the CLI healthcheck', () => {
