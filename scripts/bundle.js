@@ -38,7 +38,7 @@
  * License comments are kept, at the end of the file.
  */
 const { build } = require('esbuild');
-const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -74,6 +74,10 @@ const optionalPackagesStayExternal = {
 
 /** Keeps tsc's entry (and its map) as dist/main.unbundled.js before the bundle replaces dist/main.js. */
 function keepUnbundledEntry() {
+  if (!existsSync(`${ENTRY}.map`)) {
+    // Only tsc's output has a map: bundling the bundle would overwrite main.unbundled.js with it.
+    throw new Error('dist/main.js is not `nest build` output (already bundled?): run `npm run build`');
+  }
   const source = readFileSync(ENTRY, 'utf8');
   writeFileSync(UNBUNDLED, source.replace(/\/\/# sourceMappingURL=main\.js\.map\s*$/, '//# sourceMappingURL=main.unbundled.js.map\n'));
   renameSync(`${ENTRY}.map`, `${UNBUNDLED}.map`);
@@ -92,7 +96,12 @@ function asciiOnly(code) {
   return code.replace(/[^\x00-\x7f]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-keepUnbundledEntry();
+try {
+  keepUnbundledEntry();
+} catch (error) {
+  process.stderr.write(`bundle failed: ${error.message}\n`);
+  process.exit(1);
+}
 build({
   entryPoints: [UNBUNDLED],
   outfile: ENTRY,

@@ -196,7 +196,8 @@ function newestMtimeMs(dir: string): number {
 
 function isBuildStale(): boolean {
   const main = join(REPO_ROOT, 'dist', 'main.js');
-  return !existsSync(main) || statSync(main).mtimeMs < newestMtimeMs(join(REPO_ROOT, 'src'));
+  const inputs = Math.max(newestMtimeMs(join(REPO_ROOT, 'src')), newestMtimeMs(join(REPO_ROOT, 'scripts')));
+  return !existsSync(main) || statSync(main).mtimeMs < inputs;
 }
 
 /** Blocks the thread for `ms` (used only while another worker holds the build lock). */
@@ -206,7 +207,7 @@ function blockFor(ms: number): void {
 
 /**
  * Runs `npm run build` (nest build, then the bundle; synchronously, at most once per jest worker) when
- * dist/main.js is missing or older than any file under src/. A lock dir in
+ * dist/main.js is missing or older than any file under src/ or scripts/. A lock dir in
  * the temp dir keeps parallel workers from building (and, with deleteOutDir,
  * deleting dist/) at the same time.
  */
