@@ -35,10 +35,11 @@ const {
   cannon,
   cpuMeter,
   installExitCleanup,
+  interleaved,
   machine,
   mean,
-  median,
   now,
+  pairedRatio,
   probe,
   round,
   rssMiB,
@@ -135,59 +136,6 @@ async function measureBoot(services, index, keep) {
   }
 }
 
-/**
- * Interleaved load on several targets: one warm-up each, `between()`, then
- * SETTINGS.slices cycles in which every target gets durationSec / slices
- * seconds in turn. The host's speed drifts from minute to minute (see
- * docs/BENCHMARKS.md, "Machine"); interleaving makes every target see the
- * same drift, and a ratio is taken per cycle, between slices seconds apart.
- * Returns, per target, the aggregate over its slices (requests, req/s, CPU
- * per request; p50 = median and p99 = worst of the slices' values) and the
- * req/s of each slice.
- */
-async function interleaved(targets, between) {
-  for (const t of targets) await cannon(t.url, { connections: SETTINGS.connections, durationSec: SETTINGS.warmupSec });
-  if (between) await between();
-  const sliceSec = Math.max(1, Math.round(SETTINGS.durationSec / SETTINGS.slices));
-  const slices = Object.fromEntries(targets.map((t) => [t.name, []]));
-  for (let cycle = 0; cycle < SETTINGS.slices; cycle++) {
-    for (const t of targets) {
-      const meter = cpuMeter(t.pid);
-      const run = await cannon(t.url, { connections: SETTINGS.connections, durationSec: sliceSec });
-      run.cpu = meter();
-      slices[t.name].push(run);
-    }
-  }
-  const result = {};
-  for (const t of targets) {
-    const runs = slices[t.name];
-    const requests = runs.reduce((a, r) => a + r.requests, 0);
-    const seconds = runs.reduce((a, r) => a + r.durationSec, 0);
-    const sum = (field) => runs.reduce((a, r) => a + r.cpu[field], 0);
-    const perRequest = (ms) => round((ms * 1000) / Math.max(requests, 1), 1);
-    result[t.name] = {
-      url: t.url,
-      requests,
-      durationSec: round(seconds, 2),
-      rps: round(requests / seconds, 1),
-      sliceRps: runs.map((r) => r.rps),
-      latencyMs: { p50: median(runs.map((r) => r.latencyMs.p50)), p99: Math.max(...runs.map((r) => r.latencyMs.p99)) },
-      statusCodes: runs.reduce((acc, r) => {
-        for (const [code, n] of Object.entries(r.statusCodes)) acc[code] = (acc[code] ?? 0) + n;
-        return acc;
-      }, {}),
-      cpu: { serverCpuMs: sum('serverCpuMs'), serverUserMs: sum('serverUserMs'), serverSysMs: sum('serverSysMs'), foreignPct: round(mean(runs.map((r) => r.cpu.foreignPct)), 0) },
-      serverCpuUsPerRequest: perRequest(sum('serverCpuMs')),
-      serverUserUsPerRequest: perRequest(sum('serverUserMs')),
-      serverSysUsPerRequest: perRequest(sum('serverSysMs')),
-    };
-  }
-  return result;
-}
-
-/** Median over cycles of target req/s ÷ ceiling req/s in the same cycle. */
-const pairedRatio = (target, ceiling) => round(median(target.sliceRps.map((rps, i) => rps / ceiling.sliceRps[i])), 3);
-
 /** Figures 1, 2 and 4 (RSS): one round of ceiling, liveness, readiness (counting dependency calls). */
 async function throughputRound(services, app, ceiling, index, reference) {
   const targets = [
@@ -198,7 +146,7 @@ async function throughputRound(services, app, ceiling, index, reference) {
   let windowStart;
   // The framework reference (a trivial Nest controller) takes part in the first set only.
   const withReference = [...targets, { name: 'nestReference', url: reference.url, pid: reference.pid }];
-  const cold = await interleaved(withReference, async () => {
+  const cold = await interleaved(withReference, SETTINGS, async () => {
     await Promise.all([redisResetStats(services.redis), pgResetStats(services.postgres)]);
     windowStart = now();
   });
@@ -237,7 +185,7 @@ async function throughputRound(services, app, ceiling, index, reference) {
   // that serves traffic (until 2026-12 this switched async hooks on for the whole process).
   const logged = await probe(`${app.baseUrl}/jobs?limit=1`);
   if (logged.status !== 200) throw new Error(`GET /jobs?limit=1 answered ${logged.status}`);
-  const serving = await interleaved(targets);
+  const serving = await interleaved(targets, SETTINGS);
   const { liveness: liveServing, readiness: readyServing } = serving;
   log(
     `round ${index + 1}: after a logged request: liveness ${liveServing.rps} req/s (${liveServing.serverCpuUsPerRequest} µs), ` +

@@ -477,6 +477,64 @@ function machine() {
   };
 }
 
+// ------------------------------------------------------------------ interleaved load
+
+/**
+ * Interleaved load on several targets (`{ name, url, pid }`): one warm-up each, `between()`, then
+ * `load.slices` cycles in which every target gets durationSec / slices
+ * seconds in turn. The host's speed drifts from minute to minute (see
+ * docs/BENCHMARKS.md, "Machine"); interleaving makes every target see the
+ * same drift, and a ratio is taken per cycle, between slices seconds apart.
+ * Returns, per target, the aggregate over its slices (requests, req/s, CPU
+ * per request; p50 = median and p99 = worst of the slices' values) and the
+ * req/s of each slice. `load`: { connections, warmupSec, durationSec, slices }.
+ */
+async function interleaved(targets, load, between) {
+  for (const t of targets) await cannon(t.url, { connections: load.connections, durationSec: load.warmupSec });
+  if (between) await between();
+  const sliceSec = Math.max(1, Math.round(load.durationSec / load.slices));
+  const slices = Object.fromEntries(targets.map((t) => [t.name, []]));
+  for (let cycle = 0; cycle < load.slices; cycle++) {
+    for (const t of targets) {
+      const meter = cpuMeter(t.pid);
+      const run = await cannon(t.url, { connections: load.connections, durationSec: sliceSec });
+      run.cpu = meter();
+      slices[t.name].push(run);
+    }
+  }
+  const result = {};
+  for (const t of targets) {
+    const runs = slices[t.name];
+    const requests = runs.reduce((a, r) => a + r.requests, 0);
+    const seconds = runs.reduce((a, r) => a + r.durationSec, 0);
+    const sum = (field) => runs.reduce((a, r) => a + r.cpu[field], 0);
+    const perRequest = (ms) => round((ms * 1000) / Math.max(requests, 1), 1);
+    result[t.name] = {
+      url: t.url,
+      requests,
+      durationSec: round(seconds, 2),
+      rps: round(requests / seconds, 1),
+      sliceRps: runs.map((r) => r.rps),
+      latencyMs: { p50: median(runs.map((r) => r.latencyMs.p50)), p99: Math.max(...runs.map((r) => r.latencyMs.p99)) },
+      statusCodes: runs.reduce((acc, r) => {
+        for (const [code, n] of Object.entries(r.statusCodes)) acc[code] = (acc[code] ?? 0) + n;
+        return acc;
+      }, {}),
+      cpu: { serverCpuMs: sum('serverCpuMs'), serverUserMs: sum('serverUserMs'), serverSysMs: sum('serverSysMs'), foreignPct: round(mean(runs.map((r) => r.cpu.foreignPct)), 0) },
+      serverCpuUsPerRequest: perRequest(sum('serverCpuMs')),
+      serverUserUsPerRequest: perRequest(sum('serverUserMs')),
+      serverSysUsPerRequest: perRequest(sum('serverSysMs')),
+    };
+  }
+  return result;
+}
+
+/** Median over cycles of target req/s ÷ ceiling req/s in the same cycle. */
+function pairedRatio(target, ceiling) {
+  return round(median(target.sliceRps.map((rps, i) => rps / ceiling.sliceRps[i])), 3);
+}
+
+
 module.exports = {
   ROOT,
   sleep,
@@ -494,6 +552,8 @@ module.exports = {
   spawnApp,
   startReferenceServer,
   cannon,
+  interleaved,
+  pairedRatio,
   probe,
   startPoller,
   timeTo200,
