@@ -284,7 +284,7 @@ async function main() {
   ]) {
     const w = windows[name];
     const a = analyze(profile.profile, w.fromUs, w.toUs, w.run.requests, w.cpuUsPerRequest);
-    summary.results[name] = { run: w.run, cpu: w.cpu, fromUs: w.fromUs, toUs: w.toUs, analysis: a, profile: profile.file };
+    summary.results[name] = { run: { ...w.run, histogramUs: undefined }, cpu: w.cpu, fromUs: w.fromUs, toUs: w.toUs, analysis: a, profile: profile.file };
     out.push(render(TITLES[name], a, w));
   }
   out.unshift(compare(summary.results));

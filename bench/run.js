@@ -10,8 +10,10 @@
  *   ceiling   bench/ceiling-server.js: bare node:http answering a fixed JSON body
  *   reference bench/nest-reference-server.js: a trivial Nest 11 controller on Fastify (the framework's own
  *             figure, in the same slices as the probes)
- *   load      autocannon as its own process, 32 connections; ceiling, liveness and readiness
- *             interleaved in BENCH_SLICES short slices, each ratio the median of per-cycle pairs
+ *   load      wrk (when installed; else autocannon, or BENCH_LOAD=wrk|autocannon) as its own process,
+ *             32 connections; ceiling, liveness and readiness interleaved in BENCH_SLICES short
+ *             slices, each ratio the median of per-cycle pairs; p50/p99 over every request of
+ *             the slices (wrk's histograms). The fault load (fixed rate) and jobs use autocannon.
  *
  * Figures (each taken BENCH_ROUNDS times, default 5; the table shows the mean and every run).
  * Each throughput round runs against a freshly booted app process (the boot is
@@ -555,10 +557,10 @@ async function main() {
   const m = result.machine;
   const text = [
     '',
-    `Machine: ${m.cpuModel}, ${m.cpus} CPUs (autocannon, the app and the ceiling share them), ${m.memoryGiB} GiB, ${m.kernel}`,
-    `Node ${m.node}, autocannon ${m.autocannon}, Redis ${m.redis.split(' ')[0]}, ${m.postgres}`,
+    `Machine: ${m.cpuModel}, ${m.cpus} CPUs (the load generator, the app and the ceiling share them), ${m.memoryGiB} GiB, ${m.kernel}`,
+    `Node ${m.node}, load ${m.load} (fault load and jobs: ${m.autocannon}), Redis ${m.redis.split(' ')[0]}, ${m.postgres}`,
     `Source: ${result.source.commit}${result.source.uncommittedSrc.length ? ` + uncommitted ${result.source.uncommittedSrc.join(', ')}` : ''}`,
-    `Load: ${SETTINGS.connections} connections, ${SETTINGS.warmupSec} s warm-up + ${SETTINGS.durationSec} s measured per endpoint, interleaved in ${SETTINGS.slices} cycles (ratios: median of per-cycle pairs), ${SETTINGS.rounds} rounds (a fresh app process each); ` +
+    `Load: ${SETTINGS.connections} connections, ${SETTINGS.warmupSec} s warm-up + ${SETTINGS.durationSec} s measured per endpoint, interleaved in ${SETTINGS.slices} cycles (ratios: median of per-cycle pairs; latency: ${result.throughput[0].ceiling.latencyMs.of}), ${SETTINGS.rounds} rounds (a fresh app process each); ` +
       `faults: ${SETTINGS.pauseSec} s SIGSTOP, poll every ${SETTINGS.pollIntervalMs} ms + autocannon ${SETTINGS.faultLoad.connections} connections at ${SETTINGS.faultLoad.rate} req/s`,
     '',
     renderTable(result.table),

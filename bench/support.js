@@ -3,10 +3,11 @@
  * Shared plumbing for bench/run.js and bench/profile.js: the throwaway
  * PostgreSQL and Redis of the test harness (test/support/*.ts, loaded through
  * ts-node), the built app and the bare node:http ceiling as child processes,
- * autocannon as a child process, probe pollers, and cleanup of every process
- * this bench started.
+ * the load generator as a child process (wrk when installed, else autocannon;
+ * see loadGenerator), probe pollers, and cleanup of every process this bench
+ * started.
  */
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -16,6 +17,7 @@ const { performance } = require('node:perf_hooks');
 
 const ROOT = join(__dirname, '..');
 const AUTOCANNON_CLI = require.resolve('autocannon/autocannon.js', { paths: [ROOT] });
+const WRK_REPORT = join(__dirname, 'wrk-report.lua');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now();
@@ -29,7 +31,7 @@ const median = (values) => {
 
 // ------------------------------------------------------------------ processes
 
-/** Every child this bench spawned itself (app, ceiling, autocannon). */
+/** Every child this bench spawned itself (app, ceiling, load generator). */
 const children = new Set();
 
 /** Direct and indirect children of `pid`, read from /proc. */
@@ -252,46 +254,142 @@ async function startReferenceServer(nodeArgs = [], { script = 'ceiling-server.js
 // ------------------------------------------------------------------ load
 
 /**
- * Runs autocannon as its own process (`autocannon.js --json`) and returns
- * its figures. Latencies are autocannon's: whole milliseconds.
+ * The closed-loop load generator: `wrk` when it is on PATH (Debian package
+ * `wrk`), else autocannon from devDependencies; BENCH_LOAD=wrk|autocannon
+ * forces one. wrk is preferred: written in C, it needs about a third of
+ * autocannon's CPU for the same requests, and on 2 shared cores every cycle
+ * the generator burns is taken from the server it measures (docs/BENCHMARKS.md,
+ * "Load generator"); it also reports latency in microseconds, autocannon in
+ * whole milliseconds. Rate-limited runs (`rate`) always use autocannon: wrk has
+ * no fixed-rate mode.
+ */
+const loadGenerator = (() => {
+  let chosen;
+  return () => {
+    if (chosen) return chosen;
+    const forced = process.env.BENCH_LOAD;
+    if (forced && forced !== 'wrk' && forced !== 'autocannon') throw new Error(`BENCH_LOAD must be wrk or autocannon, not ${forced}`);
+    const wrkVersion = (() => {
+      try {
+        // `wrk -v` prints its banner and exits non-zero.
+        execFileSync('wrk', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (error) {
+        const banner = `${error.stdout ?? ''}`.split('\n')[0].trim();
+        return error.code === 'ENOENT' || !banner.startsWith('wrk') ? null : banner.split(' ').slice(0, 2).join(' ');
+      }
+      return null;
+    })();
+    if (forced === 'wrk' && !wrkVersion) throw new Error('BENCH_LOAD=wrk but wrk is not installed (apt-get install wrk)');
+    const autocannonVersion = `autocannon ${require(join(ROOT, 'node_modules/autocannon/package.json')).version}`;
+    chosen = wrkVersion && forced !== 'autocannon' ? { name: 'wrk', version: wrkVersion } : { name: 'autocannon', version: autocannonVersion };
+    chosen.autocannon = autocannonVersion;
+    return chosen;
+  };
+})();
+
+/**
+ * One closed-loop load run against `url` (see loadGenerator), as its own
+ * process. Returns req/s, latency (ms) and status counts in one shape for both
+ * generators; wrk's runs also carry `histogramUs` ([µs, count] pairs), which
+ * interleaved() merges over slices.
  * @param {string} url
  * @param {{ connections: number, durationSec: number, rate?: number }} options
  */
-function cannon(url, { connections, durationSec, rate }) {
-  const args = [AUTOCANNON_CLI, '-c', String(connections), '-d', String(durationSec), '-j', '-n'];
-  if (rate) args.push('-R', String(rate));
-  args.push(url);
+function cannon(url, options) {
+  return options.rate || loadGenerator().name === 'autocannon' ? autocannonRun(url, options) : wrkRun(url, options);
+}
+
+/** Spawns `command args`, collects stdout, and parses its last line as JSON. */
+function runForJson(command, args, what) {
   return new Promise((resolve, reject) => {
-    const child = track(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = track(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
     child.once('error', reject);
     child.once('exit', (code) => {
-      const line = stdout.trim().split('\n').pop();
-      let raw;
       try {
-        raw = JSON.parse(line);
+        resolve(JSON.parse(stdout.trim().split('\n').pop()));
       } catch {
-        reject(new Error(`autocannon exited ${code} without JSON: ${stderr || stdout}`));
-        return;
+        reject(new Error(`${what} exited ${code} without JSON: ${stderr || stdout.slice(-4000)}`));
       }
-      const seconds = raw.duration || durationSec;
-      resolve({
-        url,
-        connections,
-        durationSec: round(seconds, 2),
-        requests: raw.requests.total,
-        rps: round(raw.requests.total / seconds, 1),
-        latencyMs: { mean: raw.latency.mean, p50: raw.latency.p50, p99: raw.latency.p99, max: raw.latency.max },
-        statusCodes: Object.fromEntries(Object.entries(raw.statusCodeStats ?? {}).map(([code, v]) => [code, v.count])),
-        non2xx: raw.non2xx,
-        errors: raw.errors,
-        timeouts: raw.timeouts,
-      });
     });
   });
+}
+
+/** autocannon (`autocannon.js --json`). Its latencies are whole milliseconds. */
+async function autocannonRun(url, { connections, durationSec, rate }) {
+  const args = [AUTOCANNON_CLI, '-c', String(connections), '-d', String(durationSec), '-j', '-n'];
+  if (rate) args.push('-R', String(rate));
+  args.push(url);
+  const raw = await runForJson(process.execPath, args, 'autocannon');
+  const seconds = raw.duration || durationSec;
+  return {
+    url,
+    tool: 'autocannon',
+    connections,
+    durationSec: round(seconds, 2),
+    requests: raw.requests.total,
+    rps: round(raw.requests.total / seconds, 1),
+    latencyMs: { mean: raw.latency.mean, p50: raw.latency.p50, p99: raw.latency.p99, max: raw.latency.max },
+    statusCodes: Object.fromEntries(Object.entries(raw.statusCodeStats ?? {}).map(([code, v]) => [code, v.count])),
+    non2xx: raw.non2xx,
+    errors: raw.errors,
+    timeouts: raw.timeouts,
+  };
+}
+
+/**
+ * wrk, one thread (it keeps 32 connections busy with a fraction of a core),
+ * with bench/wrk-report.lua printing its summary and latency histogram as JSON.
+ * wrk counts statuses only as "≥ 400 or not", hence the two status keys.
+ */
+async function wrkRun(url, { connections, durationSec }) {
+  const args = ['-t1', '-c', String(connections), '-d', `${durationSec}s`, '-s', WRK_REPORT, url];
+  const raw = await runForJson('wrk', args, 'wrk');
+  const seconds = raw.durationUs / 1e6;
+  const histogramUs = raw.latencyUs.histogram;
+  const failed = raw.errors.status;
+  return {
+    url,
+    tool: 'wrk',
+    connections,
+    durationSec: round(seconds, 2),
+    requests: raw.requests,
+    rps: round(raw.requests / seconds, 1),
+    latencyMs: {
+      mean: round(raw.latencyUs.mean / 1000, 3),
+      p50: round(percentileUs(histogramUs, 50) / 1000, 3),
+      p99: round(percentileUs(histogramUs, 99) / 1000, 3),
+      max: round(raw.latencyUs.max / 1000, 3),
+    },
+    statusCodes: failed ? { '<400': raw.requests - failed, '>=400': failed } : { '<400': raw.requests },
+    non2xx: failed,
+    errors: raw.errors.connect + raw.errors.read + raw.errors.write,
+    timeouts: raw.errors.timeout,
+    histogramUs,
+  };
+}
+
+/** The value at percentile `p` of a histogram of [value, count] pairs sorted by value (nearest rank). */
+function percentileUs(histogram, p) {
+  const total = histogram.reduce((a, [, count]) => a + count, 0);
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  let seen = 0;
+  for (const [value, count] of histogram) {
+    seen += count;
+    if (seen >= rank) return value;
+  }
+  return histogram[histogram.length - 1][0];
+}
+
+/** Sums histograms of [value, count] pairs into one, sorted by value. */
+function mergeHistograms(histograms) {
+  const counts = new Map();
+  for (const histogram of histograms) for (const [value, count] of histogram) counts.set(value, (counts.get(value) ?? 0) + count);
+  return [...counts.entries()].sort((a, b) => a[0] - b[0]);
 }
 
 // ------------------------------------------------------------------ probes
@@ -471,7 +569,8 @@ function machine() {
     memoryGiB: round(os.totalmem() / 1024 ** 3, 1),
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
-    autocannon: require(join(ROOT, 'node_modules/autocannon/package.json')).version,
+    load: loadGenerator().version,
+    autocannon: loadGenerator().autocannon,
     redis: version('redis-server', ['--version']).replace(/^Redis server /, ''),
     postgres: pgVersions.length ? version(join(pgRoot, pgVersions[0], 'bin', 'postgres'), ['--version']) : 'unknown',
   };
@@ -486,8 +585,10 @@ function machine() {
  * docs/BENCHMARKS.md, "Machine"); interleaving makes every target see the
  * same drift, and a ratio is taken per cycle, between slices seconds apart.
  * Returns, per target, the aggregate over its slices (requests, req/s, CPU
- * per request; p50 = median and p99 = worst of the slices' values) and the
- * req/s of each slice. `load`: { connections, warmupSec, durationSec, slices }.
+ * per request, latency) and the req/s and p99 of each slice. Latency: with wrk,
+ * percentiles of every request of every slice (merged histograms); with
+ * autocannon, which gives no histogram, p50 = the median and p99 = the worst
+ * of the slices' values. `load`: { connections, warmupSec, durationSec, slices }.
  */
 async function interleaved(targets, load, between) {
   for (const t of targets) await cannon(t.url, { connections: load.connections, durationSec: load.warmupSec });
@@ -515,7 +616,8 @@ async function interleaved(targets, load, between) {
       durationSec: round(seconds, 2),
       rps: round(requests / seconds, 1),
       sliceRps: runs.map((r) => r.rps),
-      latencyMs: { p50: median(runs.map((r) => r.latencyMs.p50)), p99: Math.max(...runs.map((r) => r.latencyMs.p99)) },
+      latencyMs: aggregateLatency(runs),
+      sliceP99Ms: runs.map((r) => r.latencyMs.p99),
       statusCodes: runs.reduce((acc, r) => {
         for (const [code, n] of Object.entries(r.statusCodes)) acc[code] = (acc[code] ?? 0) + n;
         return acc;
@@ -527,6 +629,15 @@ async function interleaved(targets, load, between) {
     };
   }
   return result;
+}
+
+/** Latency over the slices of one target: exact percentiles when every slice has a histogram (wrk). */
+function aggregateLatency(runs) {
+  if (runs.every((r) => r.histogramUs)) {
+    const merged = mergeHistograms(runs.map((r) => r.histogramUs));
+    return { p50: round(percentileUs(merged, 50) / 1000, 3), p99: round(percentileUs(merged, 99) / 1000, 3), max: Math.max(...runs.map((r) => r.latencyMs.max)), of: 'all requests' };
+  }
+  return { p50: median(runs.map((r) => r.latencyMs.p50)), p99: Math.max(...runs.map((r) => r.latencyMs.p99)), max: Math.max(...runs.map((r) => r.latencyMs.max)), of: 'slices: median p50, worst p99' };
 }
 
 /** Median over cycles of target req/s ÷ ceiling req/s in the same cycle. */
@@ -552,6 +663,8 @@ module.exports = {
   spawnApp,
   startReferenceServer,
   cannon,
+  loadGenerator,
+  percentileUs,
   interleaved,
   pairedRatio,
   probe,
