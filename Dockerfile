@@ -41,6 +41,11 @@ ENV NODE_ENV=production \
 # OOM-kills the pod. Measured in docs/BENCHMARKS.md; `npm run bench` runs the app
 # with this same line.
 ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=160"
+# glibc gives each thread that allocates (V8's compiler and GC workers, libuv's pool)
+# its own malloc arena and keeps their freed pages: after the jobs API's load RSS
+# reached 121-123 MiB. Two arenas hold it at 112-115 MiB, with no measurable cost to
+# probes or jobs (docs/BENCHMARKS.md, "What changed ... (night)").
+ENV MALLOC_ARENA_MAX=2
 # Owned by root and not writable by the app's user: the code cannot be altered at
 # run time, and the container also works with a read-only root filesystem.
 COPY package.json package-lock.json ./

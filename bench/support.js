@@ -161,16 +161,26 @@ async function startServices() {
 }
 
 /**
- * The NODE_OPTIONS the container image runs the app with (the Dockerfile's
- * `ENV NODE_OPTIONS=...`), so the bench measures the app as it is deployed.
+ * The environment the container image sets for the app (every `ENV NAME=value`
+ * of the Dockerfile's final stage: NODE_OPTIONS' heap flags, MALLOC_ARENA_MAX,
+ * NODE_ENV, PORT), so the bench measures the app as it is deployed. The
+ * deploy e2e test reads the same lines to run the build output as the image does.
  */
-const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+const IMAGE_ENV = (() => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const finalStage = text.slice(text.lastIndexOf('\nFROM '));
+  const env = {};
+  for (const line of finalStage.split('\n').filter((l) => /^ENV\s/.test(l))) {
+    for (const m of line.matchAll(/([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|(\S+))/g)) env[m[1]] = m[2] ?? m[3];
+  }
+  return env;
+})();
 
-/** Environment of the app under test: the image's NODE_OPTIONS, production logging, default health settings. */
+/** Environment of the app under test: the image's ENV, production logging, default health settings. */
 function appEnv({ port, redisUrl, databaseUrl, extra = {} }) {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
+    ...IMAGE_ENV,
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
@@ -256,12 +266,13 @@ async function startReferenceServer(nodeArgs = [], { script = 'ceiling-server.js
 /**
  * The closed-loop load generator: `wrk` when it is on PATH (Debian package
  * `wrk`), else autocannon from devDependencies; BENCH_LOAD=wrk|autocannon
- * forces one. wrk is preferred: written in C, it needs about a third of
- * autocannon's CPU for the same requests, and on 2 shared cores every cycle
- * the generator burns is taken from the server it measures (docs/BENCHMARKS.md,
- * "Load generator"); it also reports latency in microseconds, autocannon in
- * whole milliseconds. Rate-limited runs (`rate`) always use autocannon: wrk has
- * no fixed-rate mode.
+ * forces one. wrk is preferred: written in C, it drives the ceiling at the
+ * same rate with ≈ 70 % of a core where autocannon needs all of one (a quarter
+ * of its user time; the rest is the kernel's loopback work), and on 2 shared
+ * cores every cycle the generator burns is taken from the server it measures
+ * (docs/BENCHMARKS.md, "What changed ... (night)"). It also reports latency in
+ * microseconds, autocannon in whole milliseconds. Rate-limited runs (`rate`)
+ * always use autocannon: wrk has no fixed-rate mode.
  */
 const loadGenerator = (() => {
   let chosen;
