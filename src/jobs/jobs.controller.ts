@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, UseFilters, UseInterceptors, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, UseFilters, UsePipes } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -12,7 +12,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { CorrelationId, CorrelationIdInterceptor } from './correlation-id';
+import { CorrelationId } from './correlation-id';
 import { CreateJobDto } from './dto/create-job.dto';
 import { ListJobsQuery } from './dto/list-jobs.query';
 import { UpdateJobDto } from './dto/update-job.dto';
@@ -33,7 +33,6 @@ const ID_PARAM = ApiParam({ name: 'id', format: 'uuid', description: 'Job id (UU
 @ApiHeader({ name: 'X-Request-Id', required: false, description: 'Correlation id (`[A-Za-z0-9._:-]{1,128}`); generated when absent or invalid, and echoed.' })
 @ApiServiceUnavailableResponse({ description: 'Redis is unreachable or hung.', schema: { example: STORE_UNAVAILABLE_BODY } })
 @Controller('jobs')
-@UseInterceptors(CorrelationIdInterceptor)
 @UsePipes(JobsValidationPipe)
 @UseFilters(JobStoreUnavailableFilter)
 export class JobsController {
