@@ -7,7 +7,7 @@
  * see loadGenerator), probe pollers, and cleanup of every process this bench
  * started.
  */
-const { execFileSync, spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -280,20 +280,14 @@ const loadGenerator = (() => {
     if (chosen) return chosen;
     const forced = process.env.BENCH_LOAD;
     if (forced && forced !== 'wrk' && forced !== 'autocannon') throw new Error(`BENCH_LOAD must be wrk or autocannon, not ${forced}`);
-    const wrkVersion = (() => {
-      try {
-        // `wrk -v` prints its banner and exits non-zero.
-        execFileSync('wrk', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      } catch (error) {
-        const banner = `${error.stdout ?? ''}`.split('\n')[0].trim();
-        return error.code === 'ENOENT' || !banner.startsWith('wrk') ? null : banner.split(' ').slice(0, 2).join(' ');
-      }
-      return null;
-    })();
-    if (forced === 'wrk' && !wrkVersion) throw new Error('BENCH_LOAD=wrk but wrk is not installed (apt-get install wrk)');
-    const autocannonVersion = `autocannon ${require(join(ROOT, 'node_modules/autocannon/package.json')).version}`;
-    chosen = wrkVersion && forced !== 'autocannon' ? { name: 'wrk', version: wrkVersion } : { name: 'autocannon', version: autocannonVersion };
-    chosen.autocannon = autocannonVersion;
+    // `wrk -v` prints its banner ("wrk debian/4.1.0-3+b2 [epoll] …") and exits non-zero.
+    const probe = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+    const banner = probe.error ? '' : probe.stdout.split('\n')[0];
+    const wrk = banner.startsWith('wrk') ? banner.split(' ').slice(0, 2).join(' ') : null;
+    if (forced === 'wrk' && !wrk) throw new Error('BENCH_LOAD=wrk but wrk is not installed (apt-get install wrk)');
+    const autocannon = `autocannon ${require(join(ROOT, 'node_modules/autocannon/package.json')).version}`;
+    const name = wrk && forced !== 'autocannon' ? 'wrk' : 'autocannon';
+    chosen = { name, version: name === 'wrk' ? wrk : autocannon, autocannon };
     return chosen;
   };
 })();
@@ -675,7 +669,6 @@ module.exports = {
   startReferenceServer,
   cannon,
   loadGenerator,
-  percentileUs,
   interleaved,
   pairedRatio,
   probe,
