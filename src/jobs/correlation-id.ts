@@ -1,13 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CORRELATION_ID_HEADER, CORRELATION_ID_PATTERN } from './jobs.constants';
-
-/** The client's `X-Request-Id` (the first, if repeated) when it is a sane token, otherwise a fresh UUID. */
-export function resolveCorrelationId(header: string | string[] | undefined): string {
-  const value = Array.isArray(header) ? header[0] : header;
-  return value !== undefined && CORRELATION_ID_PATTERN.test(value) ? value : randomUUID();
-}
+import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN, requestIdFrom } from '../logging/request-id';
 
 /**
  * The request's correlation id, which is its request id: the app's global
@@ -15,7 +8,7 @@ export function resolveCorrelationId(header: string | string[] | undefined): str
  * echoes it as the `X-Request-Id` response header on every response, errors
  * included, before any handler runs. This decorator adopts it from that header,
  * so logs, the header and the job's `correlation_id` agree. Without the hook
- * (a module mounted elsewhere) it resolves the id itself and echoes it.
+ * (a module mounted elsewhere) it resolves the id by the same rule and echoes it.
  *
  * A parameter decorator rather than an interceptor: Nest wraps every
  * interceptor call in RxJS and `AsyncResource.bind`; dropping the interceptor
@@ -25,9 +18,9 @@ export function resolveCorrelationId(header: string | string[] | undefined): str
 export const CorrelationId = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
   const http = context.switchToHttp();
   const reply = http.getResponse<FastifyReply>();
-  const echoed = reply.getHeader(CORRELATION_ID_HEADER);
-  if (typeof echoed === 'string' && CORRELATION_ID_PATTERN.test(echoed)) return echoed;
-  const id = resolveCorrelationId(http.getRequest<FastifyRequest>().headers[CORRELATION_ID_HEADER]);
-  void reply.header(CORRELATION_ID_HEADER, id);
+  const echoed = reply.getHeader(REQUEST_ID_HEADER);
+  if (typeof echoed === 'string' && REQUEST_ID_PATTERN.test(echoed)) return echoed;
+  const id = requestIdFrom(http.getRequest<FastifyRequest>().headers[REQUEST_ID_HEADER]);
+  void reply.header(REQUEST_ID_HEADER, id);
   return id;
 });

@@ -23,11 +23,6 @@ export const ANY_JSON_SCHEMA = {
   ],
 };
 
-/** Header carrying the correlation id, in and out. */
-export const CORRELATION_ID_HEADER = 'x-request-id';
-/** A client-sent correlation id is kept only when it matches; otherwise one is generated. */
-export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** Messages that clients (and tests) see. Each 4xx names the field at fault. */
 export const JOBS_MESSAGES = {
   notFound: (id: string) => `job ${id} not found`,
