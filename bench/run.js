@@ -25,10 +25,12 @@
  *   3. readiness while Redis / PostgreSQL is SIGSTOPped: worst and p99 latency, first 503, back to 200
  *   4. spawn → liveness 200 and → readiness 200; RSS after the load
  *   5. jobs create+get vs raw ioredis SET+GET (bench/jobs.js); logging/metrics cost (bench/observability.js)
+ * and, for reading the latencies, the machine's own jitter (bench/jitter.js) before and after the run.
  *
  * Environment: BENCH_DURATION_SEC (10, per endpoint), BENCH_SLICES (5), BENCH_WARMUP_SEC (2), BENCH_CONNECTIONS (32),
  * BENCH_ROUNDS (5), BENCH_BOOTS (rounds + 1: the first boot, on a
- * fresh database and cold caches, only measures the boot), BENCH_PAUSE_SEC (4), BENCH_OBSERVABILITY (1; 0 skips it).
+ * fresh database and cold caches, only measures the boot), BENCH_PAUSE_SEC (4), BENCH_OBSERVABILITY (1; 0 skips it),
+ * BENCH_JITTER_SEC (5; 0 skips the platform-jitter figure, bench/jitter.js, taken before and after the run).
  * Output: a table on stdout, JSON in bench/results/<timestamp>.json.
  */
 const { mkdirSync, writeFileSync, existsSync } = require('node:fs');
@@ -40,6 +42,7 @@ const {
   interleaved,
   machine,
   mean,
+  platformJitter,
   now,
   pairedRatio,
   probe,
@@ -64,6 +67,7 @@ const SETTINGS = {
   rounds: Math.max(2, num('BENCH_ROUNDS', 5)),
   boots: num('BENCH_BOOTS', 0),
   pauseSec: num('BENCH_PAUSE_SEC', 4),
+  jitterSec: num('BENCH_JITTER_SEC', 5),
   faultLoad: { connections: 4, rate: 1000 },
   pollIntervalMs: 20,
   bootPollIntervalMs: 10,
@@ -326,6 +330,13 @@ async function observabilityRun(services) {
   return fn({ redisUrl: services.redis.url(2), connections: SETTINGS.connections, warmupSec: SETTINGS.warmupSec });
 }
 
+/** bench/jitter.js on every CPU while nothing of the bench runs (BENCH_JITTER_SEC=0 skips it). */
+async function measureJitter(when) {
+  if (SETTINGS.jitterSec <= 0) return null;
+  log(`platform jitter ${when}: one spinner per CPU for ${SETTINGS.jitterSec} s`);
+  return platformJitter(SETTINGS.jitterSec);
+}
+
 // ------------------------------------------------------------------ table
 
 const fmt = (n, digits = 2) => (n === null || n === undefined ? 'n/a' : String(round(n, digits)));
@@ -442,6 +453,19 @@ function buildTable(r) {
     'CPU used by other processes during the measured runs',
     `mean ${fmt(mean(foreign), 0)} %, max ${fmt(Math.max(...foreign), 0)} % of the machine (${r.machine.cpus} CPUs); 0 % = a quiet machine`,
   );
+  const jitter = [
+    ['before', r.jitterBefore],
+    ['after', r.jitterAfter],
+  ].filter(([, runs]) => Array.isArray(runs));
+  if (jitter.length > 0) {
+    const perCpu = (j) =>
+      `${j.cpu === null ? 'a CPU' : `CPU ${j.cpu}`} ${j.stallsPerSec.ge1ms}/${j.stallsPerSec.ge2ms}/${j.stallsPerSec.ge5ms} per s, worst ${j.worstMs} ms, ` +
+      `stalled ${j.stalledPct} % of the time (behind other tasks of this machine: ${j.runQueueWaitMs === null ? 'n/a' : fmt((j.runQueueWaitMs / (j.seconds * 1000)) * 100, 2)} %)`;
+    row(
+      'platform jitter on an idle machine: stalls ≥ 1 / ≥ 2 / ≥ 5 ms of a spinning process, per CPU',
+      jitter.map(([when, runs]) => `${when} the run: ${runs.map(perCpu).join('; ')}`).join('. '),
+    );
+  }
   const obs = r.observability;
   if (obs && Array.isArray(obs.variants)) {
     // Read defensively: bench/observability.js belongs to the observability work and may change shape.
@@ -489,6 +513,7 @@ async function main() {
     if (result.otherLoadBeforeStartPct > 10) {
       log(`WARNING: other processes use ${result.otherLoadBeforeStartPct} % of the machine's CPU: every figure will be noisy`);
     }
+    result.jitterBefore = await measureJitter('before the run');
     log('starting throwaway redis-server and PostgreSQL (test harness)');
     services = await startServices();
     installExitCleanup();
@@ -551,6 +576,7 @@ async function main() {
     if (reference) await reference.stop();
     if (services) await services.stop();
   }
+  result.jitterAfter = await measureJitter('after the run');
 
   result.table = buildTable(result);
   result.finishedAt = new Date().toISOString();

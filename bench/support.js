@@ -581,6 +581,23 @@ function machine() {
   };
 }
 
+/**
+ * Platform jitter (bench/jitter.js): one spinning process per CPU, pinned
+ * with `taskset` when it is installed, all at once for `seconds`. Returns
+ * one result per CPU: stalls per second at or above 0.5 / 1 / 2 / 5 ms, the
+ * worst stall, the share of time stalled and how much of it was spent behind
+ * other tasks of this machine (the rest is the host's). Run it only while
+ * nothing else of the bench is running: the spinners take every CPU.
+ */
+async function platformJitter(seconds) {
+  const pin = spawnSync('taskset', ['-V']).error ? null : 'taskset';
+  const script = join(__dirname, 'jitter.js');
+  const runs = os.cpus().map((_, cpu) =>
+    pin ? runForJson(pin, ['-c', String(cpu), process.execPath, script, String(seconds)], 'jitter') : runForJson(process.execPath, [script, String(seconds)], 'jitter'),
+  );
+  return (await Promise.all(runs)).map((result, cpu) => ({ cpu: pin ? cpu : null, ...result }));
+}
+
 // ------------------------------------------------------------------ interleaved load
 
 /**
@@ -678,4 +695,5 @@ module.exports = {
   cpuMeter,
   sourceState,
   machine,
+  platformJitter,
 };
