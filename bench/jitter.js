@@ -13,10 +13,11 @@
  * virtual CPU itself did not run (the hypervisor's scheduling), which the
  * guest cannot see as steal time on every host.
  *
- * Why it is in the bench: a stall of d ms on the server's or the load
- * generator's CPU adds d ms to every request in flight, so with 32
- * connections a few stalls per second set the p99 of any server, the bare
- * node:http ceiling included (docs/BENCHMARKS.md, "Platform jitter").
+ * Why it is in the bench: a record of how noisy the machine was on the day
+ * of a run, so runs from different days can be compared. A stall of d ms on
+ * the server's CPU adds d ms to every request in flight; what that does and
+ * does not explain of the p99 under load is measured in docs/BENCHMARKS.md,
+ * "Platform jitter, and what it does not explain".
  */
 const { readFileSync } = require('node:fs');
 const { performance } = require('node:perf_hooks');
