@@ -16,9 +16,9 @@ FROM base AS deps
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
-# --- build: compile src/ into dist/, then bundle the app into dist/main.js ----
-# (scripts/bundle.js: one file boots about a quarter faster than ~1,800 modules;
-# dist/healthcheck.js stays its own small entry)
+# --- build: compile src/ into dist/, then bundle the app into dist/main.bundle.js
+# with its loader as dist/main.js (scripts/bundle.js: one file boots about a quarter
+# faster than ~1,800 modules; dist/healthcheck.js stays its own small entry)
 FROM deps AS build
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
@@ -51,6 +51,13 @@ ENV MALLOC_ARENA_MAX=2
 COPY package.json package-lock.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# V8 code cache for the bundle (scripts/warm-code-cache.js boots the app once, with its
+# dependencies pointed at a closed port, and keeps what V8 compiled): ≈ 140 ms off every
+# boot. Written here, after the ENV lines above, because V8 accepts a cache only under
+# the flags it was made with (NODE_OPTIONS' heap sizes included); a mismatch costs the
+# gain, never correctness (scripts/main-loader.js). The script is mounted, not copied.
+RUN --mount=type=bind,from=build,source=/app/scripts/warm-code-cache.js,target=/tmp/warm-code-cache.js \
+    node /tmp/warm-code-cache.js dist
 USER node
 EXPOSE 3000
 # Timings agree with the app's budgets: readiness answers from the health monitor's

@@ -7,7 +7,7 @@
  * see loadGenerator), probe pollers, and cleanup of every process this bench
  * started.
  */
-const { spawn, spawnSync } = require('node:child_process');
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -199,7 +199,9 @@ let buildDir;
  * bench/results/.build-<pid>/ and runs the app from there: other work on
  * this checkout (a test run's `nest build`) may rebuild dist/ while the bench
  * runs, and every figure must come from the one build measured. Module
- * resolution walks up to the checkout's node_modules as before. Removed on exit.
+ * resolution walks up to the checkout's node_modules as before. Then writes
+ * the copy's V8 code cache as the image build does (scripts/warm-code-cache.js
+ * under the image's environment). Removed on exit.
  */
 function snapshotBuild() {
   if (buildDir) return buildDir;
@@ -209,6 +211,11 @@ function snapshotBuild() {
   cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // The V8 code cache, written as the image build writes it: under the image's NODE_OPTIONS.
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'warm-code-cache.js'), join(dir, 'dist')], {
+    env: { ...process.env, ...IMAGE_ENV },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   buildDir = dir;
   return dir;
 }

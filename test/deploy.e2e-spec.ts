@@ -9,8 +9,9 @@
  *   shutdown timeout, the CLI's deadline);
  * - every variable they set exists in the config schema;
  * - the build output runs with the Dockerfile's exact CMD, NODE_ENV=production
- *   and production dependencies only (`npm ci --omit=dev` in a temp copy), on
- *   real PostgreSQL and Redis, and the healthcheck CLI answers for each state.
+ *   and production dependencies only (`npm ci --omit=dev` in a temp copy), from
+ *   the V8 code cache the final stage writes, on real PostgreSQL and Redis, and
+ *   the healthcheck CLI answers for each state.
  */
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -420,10 +421,16 @@ describe('Dockerfile', () => {
     if (extendsFile) expect(copied).toContain(extendsFile);
   });
 
-  it('ships dist/main.js as one bundle: no module of dist/ is required at run time (scripts/bundle.js)', () => {
+  it('ships dist/main.js as a loader of one bundle: no module of dist/ is required at run time (scripts/bundle.js)', () => {
     ensureBuilt();
-    const bundle = read('dist/main.js');
-    const requires = [...bundle.matchAll(/\brequire\((["'`])([^"'`]+)\1\)/g)].map((m) => m[2]);
+    const requiresOf = (code: string): string[] => [...code.matchAll(/\brequire\((["'`])([^"'`]+)\1\)/g)].map((m) => m[2]);
+    const loader = read('dist/main.js');
+    const bundle = read('dist/main.bundle.js');
+    const requires = requiresOf(bundle);
+
+    // The loader (scripts/main-loader.js) needs Node's built-ins only and names the bundle.
+    expect(requiresOf(loader).every((r) => r.startsWith('node:'))).toBe(true);
+    expect(loader).toContain("'main.bundle.js'");
 
     expect(bundle.length).toBeGreaterThan(1_000_000);
     expect(requires.filter((r) => r.startsWith('.') || r.startsWith('/'))).toEqual([]);
@@ -444,6 +451,18 @@ describe('Dockerfile', () => {
     expect(args('EXPOSE')).toEqual([String(new EnvironmentVariables().PORT)]);
     expect(dockerCmd).toEqual(['node', 'dist/main.js']);
     expect(dockerHc.cmd.slice(0, 2)).toEqual(['node', 'dist/healthcheck.js']);
+  });
+
+  it('writes the V8 code cache in the final stage, after its ENV lines and before USER (V8 checks the flags)', () => {
+    const at = (test: (i: Instruction) => boolean): number => finalStage.findIndex(test);
+    const warm = at((i) => i.keyword === 'RUN' && /\bwarm-code-cache\.js\b/.test(i.args));
+    const lastEnv = finalStage.map((i) => i.keyword).lastIndexOf('ENV');
+    const copyDist = at((i) => i.keyword === 'COPY' && /\/app\/dist\b/.test(i.args));
+
+    expect(warm).toBeGreaterThan(lastEnv);
+    expect(warm).toBeGreaterThan(copyDist);
+    expect(warm).toBeLessThan(at((i) => i.keyword === 'USER'));
+    expect(finalStage[warm].args).toMatch(/--mount=type=bind,from=build,source=\/app\/scripts\/warm-code-cache\.js\b.*\bnode \S*warm-code-cache\.js dist$/);
   });
 
   it("gives HEALTHCHECK a timeout above the CLI's deadline", () => {
@@ -655,7 +674,15 @@ describe('the build output, run as the image runs it', () => {
       REDIS__PORT: String(rd.port),
       REDIS__PASSWORD: 'deploy-test-redis-pw',
     };
-    const t = Date.now();
+    // The final stage's RUN: the V8 code cache, under the image's ENV (NODE_OPTIONS) only.
+    let t = Date.now();
+    await execFileAsync(process.execPath, [join(REPO_ROOT, 'scripts', 'warm-code-cache.js'), 'dist'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...imageEnv },
+      timeout: 60_000,
+    });
+    timings.codeCacheMs = Date.now() - t;
+    t = Date.now();
     app = runCmd(dockerCmd, dir, env);
     const running = app;
     await waitFor(
@@ -697,6 +724,10 @@ describe('the build output, run as the image runs it', () => {
 
   it('answers 404 for a path it does not serve (the check above can fail)', async () => {
     expect(await status(Number(env.PORT), '/health/not-a-probe')).toBe(404);
+  });
+
+  it('boots from the V8 code cache written under the image ENV (scripts/warm-code-cache.js checks V8 accepts it)', () => {
+    expect(existsSync(join(dir, 'dist', 'main.bundle.cache'))).toBe(true);
   });
 
   it('answers /health/live and /health/ready with 200', async () => {

@@ -2,7 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 
 /**
  * Every migration, oldest first, listed by class rather than found by a
- * file glob: dist/main.js is a single-file bundle (scripts/bundle.js), so
+ * file glob: the app runs from a single-file bundle (scripts/bundle.js), so
  * there are no migration files next to it to glob, and a list also keeps a
  * stray file from ever running. To add one: `npx typeorm migration:create
  * src/database/migrations/<Name>`, fill in up() and down(), import the class
