@@ -200,7 +200,7 @@ let buildDir;
  * this checkout (a test run's `nest build`) may rebuild dist/ while the bench
  * runs, and every figure must come from the one build measured. Module
  * resolution walks up to the checkout's node_modules as before. Then writes
- * the copy's V8 code cache as the image build does (scripts/warm-code-cache.js
+ * the copy's V8 code cache as the image build does (scripts/write-code-cache.js
  * under the image's environment). Removed on exit.
  */
 function snapshotBuild() {
@@ -212,7 +212,7 @@ function snapshotBuild() {
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   // The V8 code cache, written as the image build writes it: under the image's NODE_OPTIONS.
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'warm-code-cache.js'), join(dir, 'dist')], {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'write-code-cache.js'), join(dir, 'dist')], {
     env: { ...process.env, ...IMAGE_ENV },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

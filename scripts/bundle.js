@@ -5,7 +5,7 @@
  * requires from node_modules, into one file, dist/main.bundle.js, and puts the
  * loader scripts/main-loader.js in its place as dist/main.js: the file the
  * image, the tests and the bench run. The loader compiles the bundle with a
- * V8 code cache when one was written for it (scripts/warm-code-cache.js, run
+ * V8 code cache when one was written for it (scripts/write-code-cache.js, run
  * by the image build); this script removes a cache left from an older bundle.
  *
  * Why: Node 20 spends most of the app's boot resolving, reading and compiling

@@ -5,19 +5,16 @@
  * with the V8 code cache dist/main.bundle.cache when there is one.
  *
  * Why: compiling the 4.7 MB bundle is the largest single part of the boot.
- * With a cache written after a full boot (scripts/warm-code-cache.js, run by
- * the image build), V8 skips compiling every function the boot runs:
- * spawn → readiness ≈ 140 ms shorter (docs/BENCHMARKS.md, "Code cache").
+ * With the cache (scripts/write-code-cache.js, run by the image build), V8
+ * skips compiling what it compiles up front: spawn → readiness ≈ 60 ms
+ * shorter (docs/BENCHMARKS.md, "Code cache").
  *
  * Safe by construction: V8 checks the cache against the source, its own
  * version and the V8 flags of this process (NODE_OPTIONS' heap sizes
  * included) and ignores a cache that does not match; the bundle is then
  * compiled as without one. No cache file: the same.
- *
- * CODE_CACHE_WRITE=1 (scripts/warm-code-cache.js only): when the process
- * exits, write the cache for what this run compiled.
  */
-const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { readFileSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
@@ -39,14 +36,6 @@ const script = new vm.Script(Module.wrap(readFileSync(bundleFile, 'utf8')), {
   // TypeORM's optional ESM file loader uses import(); resolve it as the main context would.
   importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
-
-if (process.env.CODE_CACHE_WRITE === '1') {
-  process.once('exit', () => {
-    const partial = `${cacheFile}.${process.pid}`;
-    writeFileSync(partial, script.createCachedData());
-    renameSync(partial, cacheFile);
-  });
-}
 
 const bundle = new Module(bundleFile, module);
 bundle.filename = bundleFile;

@@ -1,6 +1,6 @@
 /**
  * The V8 code cache of the bundle (scripts/main-loader.js, which the build
- * installs as dist/main.js, and scripts/warm-code-cache.js, which the image's
+ * installs as dist/main.js, and scripts/write-code-cache.js, which the image's
  * final stage runs): the app boots from a cache written under the same V8
  * flags, and boots all the same, compiling from source, when the cache was
  * written under other flags or is garbage. A preloaded spy
@@ -39,7 +39,7 @@ describe('V8 code cache of the bundle', () => {
     cpSync(join(REPO_ROOT, 'dist'), dist, { recursive: true });
     cpSync(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'));
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
-    await execFileAsync(process.execPath, [join(REPO_ROOT, 'scripts', 'warm-code-cache.js'), dist], {
+    await execFileAsync(process.execPath, [join(REPO_ROOT, 'scripts', 'write-code-cache.js'), dist], {
       env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: IMAGE_FLAGS },
       timeout: 60_000,
     });
@@ -70,7 +70,7 @@ describe('V8 code cache of the bundle', () => {
     return { bundle, exitCode: exit.code };
   }
 
-  it('is written next to the bundle by scripts/warm-code-cache.js', () => {
+  it('is written next to the bundle by scripts/write-code-cache.js', () => {
     expect(existsSync(join(dist, 'main.bundle.cache'))).toBe(true);
   });
 

@@ -455,14 +455,14 @@ describe('Dockerfile', () => {
 
   it('writes the V8 code cache in the final stage, after its ENV lines and before USER (V8 checks the flags)', () => {
     const at = (test: (i: Instruction) => boolean): number => finalStage.findIndex(test);
-    const warm = at((i) => i.keyword === 'RUN' && /\bwarm-code-cache\.js\b/.test(i.args));
+    const warm = at((i) => i.keyword === 'RUN' && /\bwrite-code-cache\.js\b/.test(i.args));
     const lastEnv = finalStage.map((i) => i.keyword).lastIndexOf('ENV');
     const copyDist = at((i) => i.keyword === 'COPY' && /\/app\/dist\b/.test(i.args));
 
     expect(warm).toBeGreaterThan(lastEnv);
     expect(warm).toBeGreaterThan(copyDist);
     expect(warm).toBeLessThan(at((i) => i.keyword === 'USER'));
-    expect(finalStage[warm].args).toMatch(/--mount=type=bind,from=build,source=\/app\/scripts\/warm-code-cache\.js\b.*\bnode \S*warm-code-cache\.js dist$/);
+    expect(finalStage[warm].args).toMatch(/--mount=type=bind,from=build,source=\/app\/scripts\/write-code-cache\.js\b.*\bnode \S*write-code-cache\.js dist$/);
   });
 
   it("gives HEALTHCHECK a timeout above the CLI's deadline", () => {
@@ -676,7 +676,7 @@ describe('the build output, run as the image runs it', () => {
     };
     // The final stage's RUN: the V8 code cache, under the image's ENV (NODE_OPTIONS) only.
     let t = Date.now();
-    await execFileAsync(process.execPath, [join(REPO_ROOT, 'scripts', 'warm-code-cache.js'), 'dist'], {
+    await execFileAsync(process.execPath, [join(REPO_ROOT, 'scripts', 'write-code-cache.js'), 'dist'], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', ...imageEnv },
       timeout: 60_000,
@@ -726,7 +726,7 @@ describe('the build output, run as the image runs it', () => {
     expect(await status(Number(env.PORT), '/health/not-a-probe')).toBe(404);
   });
 
-  it('boots from the V8 code cache written under the image ENV (scripts/warm-code-cache.js checks V8 accepts it)', () => {
+  it('has the V8 code cache written under the image ENV (scripts/write-code-cache.js checks V8 accepts it)', () => {
     expect(existsSync(join(dir, 'dist', 'main.bundle.cache'))).toBe(true);
   });
 
