@@ -26,7 +26,11 @@ const DIST = resolve(process.argv[2] ?? 'dist');
 const BUNDLE = join(DIST, 'main.bundle.js');
 const CACHE = join(DIST, 'main.bundle.cache');
 
-/** Compiles the bundle exactly as scripts/main-loader.js does (same wrapper, file name and options). */
+/**
+ * Compiles the bundle exactly as scripts/main-loader.js does (same wrapper, file name and
+ * options; V8 rejects a cache made otherwise). The loader runs the bundle when loaded, so it
+ * cannot lend this function; test/code-cache.e2e-spec.ts fails if the two drift apart.
+ */
 function compile(source, cachedData) {
   return new vm.Script(Module.wrap(source), {
     filename: BUNDLE,
