@@ -455,14 +455,14 @@ describe('Dockerfile', () => {
 
   it('writes the V8 code cache in the final stage, after its ENV lines and before USER (V8 checks the flags)', () => {
     const at = (test: (i: Instruction) => boolean): number => finalStage.findIndex(test);
-    const warm = at((i) => i.keyword === 'RUN' && /\bwrite-code-cache\.js\b/.test(i.args));
+    const writeCache = at((i) => i.keyword === 'RUN' && /\bwrite-code-cache\.js\b/.test(i.args));
     const lastEnv = finalStage.map((i) => i.keyword).lastIndexOf('ENV');
     const copyDist = at((i) => i.keyword === 'COPY' && /\/app\/dist\b/.test(i.args));
 
-    expect(warm).toBeGreaterThan(lastEnv);
-    expect(warm).toBeGreaterThan(copyDist);
-    expect(warm).toBeLessThan(at((i) => i.keyword === 'USER'));
-    expect(finalStage[warm].args).toMatch(/--mount=type=bind,from=build,source=\/app\/scripts\/write-code-cache\.js\b.*\bnode \S*write-code-cache\.js dist$/);
+    expect(writeCache).toBeGreaterThan(lastEnv);
+    expect(writeCache).toBeGreaterThan(copyDist);
+    expect(writeCache).toBeLessThan(at((i) => i.keyword === 'USER'));
+    expect(finalStage[writeCache].args).toMatch(/--mount=type=bind,from=build,source=\/app\/scripts\/write-code-cache\.js\b.*\bnode \S*write-code-cache\.js dist$/);
   });
 
   it("gives HEALTHCHECK a timeout above the CLI's deadline", () => {
