@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigValidationError, validateEnvironment } from './config/environment';
+import { answerPgRuntimeProbe } from './database/pg-runtime-probe';
 
 /**
  * Boot: validate the environment before Nest starts (a bad variable exits 1
@@ -16,6 +17,7 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  answerPgRuntimeProbe(); // before pg loads: keeps Node 20 from loading fetch for nothing
   // Imported after validation so that no module reads an invalid environment.
   const { createApp } = await import('./app.factory');
   const { installProcessHandlers } = await import('./lifecycle/process-handlers');
