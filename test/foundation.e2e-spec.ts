@@ -52,8 +52,11 @@ describe('booting', () => {
   it("connects to PostgreSQL without loading Node's fetch implementation (pg's runtime check would, on Node 20)", async () => {
     const report = join(__dirname, 'support', 'builtin-load-report.js');
     const app = await startApp({ REDIS_URL: services.redis.url(0), DATABASE_URL: services.pg.url(), NODE_OPTIONS: `--require ${report}`, SHUTDOWN_DRAIN_MS: '0' });
-    await waitFor(async () => (await fetch(app.url('/health/ready'))).status === 200, { timeoutMs: 5000, description: 'ready' });
-    await app.stop();
+    try {
+      await waitFor(async () => (await fetch(app.url('/health/ready'))).status === 200, { timeoutMs: 5000, description: 'ready' });
+    } finally {
+      await app.stop(); // the report is written at exit
+    }
 
     const line = app.lines().find((l) => l.startsWith('builtin-load-report '));
     expect(line && JSON.parse(line.slice('builtin-load-report '.length))).toEqual({ undici: false });

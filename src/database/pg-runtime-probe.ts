@@ -5,9 +5,9 @@
  * Cloudflare Worker: by `navigator.userAgent` when the runtime has a
  * `navigator`, otherwise by constructing a fetch `Response`. Node 21+ has
  * `navigator`. Node 20 has not, and that one `Response` makes Node load its
- * whole fetch implementation (undici), which this app never uses: 3.5 MiB of
- * RSS and ≈ 5 % of the boot's CPU, measured in docs/BENCHMARKS.md ("Boot to
- * readiness").
+ * whole fetch implementation (undici), which this app never uses: 3.5-3.8 MiB
+ * of RSS and 5-8 % of the boot's CPU, measured in docs/BENCHMARKS.md ("Boot
+ * to readiness").
  *
  * So, where `navigator` is missing, this defines the part of Node 21's that
  * pg reads, `userAgent: "Node.js/<major>"`, before pg is loaded (main.ts; the
