@@ -8,13 +8,21 @@
  * process of the same build varies by up to ±20 % from the next, so give
  * each variant two processes (two names) before believing a difference.
  *
- *   AB='{"bundle_a":{},"bundle_b":{},"modules_a":{"__entry":"main.unbundled.js"},"modules_b":{"__entry":"main.unbundled.js"}}' node bench/ab.js
+ *   AB='{"cache_a":{},"cache_b":{},"nocache_a":{"NODE_DISABLE_COMPILE_CACHE":"1"},"nocache_b":{"NODE_DISABLE_COMPILE_CACHE":"1"}}' node bench/ab.js
  *
  * A variant is app environment variables, plus `__entry` for another file in dist/ than main.js
  * and `__nodeArgs` (an array) for node flags that NODE_OPTIONS does not accept.
  * AB_PATH (/health/ready) is the path loaded; build first (npm run build).
  */
-const { installExitCleanup, interleaved, pairedRatio, spawnApp, startReferenceServer, startServices, timeTo200 } = require('./support');
+const {
+  installExitCleanup,
+  interleaved,
+  pairedRatio,
+  spawnApp,
+  startReferenceServer,
+  startServices,
+  timeTo200,
+} = require('./support');
 
 const VARIANTS = JSON.parse(process.env.AB || '{"default":{},"nometrics":{"METRICS_ENABLED":"false"}}');
 const PATH = process.env.AB_PATH || '/health/ready';
@@ -28,7 +36,13 @@ const LOAD = { connections: 32, warmupSec: 2, durationSec: 2 * CYCLES, slices: C
   const ceiling = await startReferenceServer();
   const targets = [{ name: 'ceiling', url: ceiling.url, pid: ceiling.pid }];
   for (const [name, { __entry: entry, __nodeArgs: nodeArgs, ...env }] of Object.entries(VARIANTS)) {
-    const app = await spawnApp({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url(), extra: env, entry, nodeArgs });
+    const app = await spawnApp({
+      redisUrl: services.redis.url(),
+      databaseUrl: services.postgres.url(),
+      extra: env,
+      entry,
+      nodeArgs,
+    });
     await timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt);
     await fetch(`${app.baseUrl}/jobs/none`).catch(() => {}); // one logged request: serving state
     targets.push({ name, url: app.baseUrl + PATH, pid: app.pid });
@@ -37,7 +51,19 @@ const LOAD = { connections: 32, warmupSec: 2, durationSec: 2 * CYCLES, slices: C
   for (const { name } of targets) {
     const run = runs[name];
     const ratio = name === 'ceiling' ? 1 : pairedRatio(run, runs.ceiling);
-    console.log(name.padEnd(12), 'rps', Math.round(run.rps), 'ratio', ratio.toFixed(3), 'µs/req', run.serverCpuUsPerRequest, 'p50', run.latencyMs.p50, 'p99', run.latencyMs.p99);
+    console.log(
+      name.padEnd(12),
+      'rps',
+      Math.round(run.rps),
+      'ratio',
+      ratio.toFixed(3),
+      'µs/req',
+      run.serverCpuUsPerRequest,
+      'p50',
+      run.latencyMs.p50,
+      'p99',
+      run.latencyMs.p99,
+    );
   }
   await services.stop();
   process.exit(0);

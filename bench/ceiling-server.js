@@ -8,7 +8,12 @@
 const http = require('node:http');
 
 const port = Number(process.argv[2] ?? 0);
-const BODY = JSON.stringify({ status: 'ok', timestamp: '2026-11-22T03:37:25.715Z', version: '0.1.0', uptime_seconds: 42 });
+const BODY = JSON.stringify({
+  status: 'ok',
+  timestamp: '2026-11-22T03:37:25.715Z',
+  version: '0.1.0',
+  uptime_seconds: 42,
+});
 const HEADERS = {
   'content-type': 'application/json; charset=utf-8',
   'content-length': Buffer.byteLength(BODY),

@@ -69,7 +69,12 @@ async function benchApi({ baseUrl, connections, durationSec }) {
 /** Phase 2: `connections` concurrent SET → GET loops on one ioredis client, for durationSec. */
 async function benchRedis({ redisUrl, connections, durationSec }) {
   const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  const value = JSON.stringify({ id: '00000000-0000-4000-8000-000000000000', type: 'bench', status: 'pending', payload: PAYLOAD });
+  const value = JSON.stringify({
+    id: '00000000-0000-4000-8000-000000000000',
+    type: 'bench',
+    status: 'pending',
+    payload: PAYLOAD,
+  });
   const samples = [];
   let errors = 0;
   try {
@@ -96,7 +101,11 @@ async function benchRedis({ redisUrl, connections, durationSec }) {
       pairs: samples.length,
       pairsPerSec: round(samples.length / seconds, 1),
       opsPerSec: round((samples.length * 2) / seconds, 1),
-      latencyMs: { p50: round(percentile(samples, 50), 3), p99: round(percentile(samples, 99), 3), max: round(samples.at(-1) ?? 0, 3) },
+      latencyMs: {
+        p50: round(percentile(samples, 50), 3),
+        p99: round(percentile(samples, 99), 3),
+        max: round(samples.at(-1) ?? 0, 3),
+      },
       errors,
     };
   } finally {
@@ -145,9 +154,13 @@ async function startOwnStack() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
   const redisPort = await freePort();
   const appPort = await freePort();
-  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const redisUrl = `redis://127.0.0.1:${redisPort}/0`;
   const app = spawn(process.execPath, ['dist/main.js'], {
     cwd: root,
@@ -165,15 +178,24 @@ async function startOwnStack() {
     },
   });
   let appOutput = '';
-  for (const stream of [app.stdout, app.stderr]) stream.on('data', (chunk) => (appOutput = (appOutput + chunk).slice(-4000)));
+  for (const stream of [app.stdout, app.stderr])
+    stream.on('data', (chunk) => (appOutput = (appOutput + chunk).slice(-4000)));
   const baseUrl = `http://127.0.0.1:${appPort}`;
   const stop = async () => {
     for (const child of [app, redis]) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.all([app, redis].map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null)));
+    await Promise.all(
+      [app, redis].map((child) =>
+        child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null,
+      ),
+    );
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntil(async () => (await fetch(`${baseUrl}/jobs?limit=1`)).status === 200, 20_000, 'the app to serve /jobs');
+    await waitUntil(
+      async () => (await fetch(`${baseUrl}/jobs?limit=1`)).status === 200,
+      20_000,
+      'the app to serve /jobs',
+    );
   } catch (error) {
     await stop();
     throw new Error(`${error.message}\n--- app output ---\n${appOutput}`);

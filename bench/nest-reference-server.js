@@ -18,7 +18,12 @@ const port = Number(process.argv[2] ?? 0);
 
 class ProbeController {
   live() {
-    return { status: 'ok', timestamp: new Date().toISOString(), version: '0.1.0', uptime_seconds: Math.floor(process.uptime()) };
+    return {
+      status: 'ok',
+      timestamp: new Date().toISOString(),
+      version: '0.1.0',
+      uptime_seconds: Math.floor(process.uptime()),
+    };
   }
 }
 const live = Object.getOwnPropertyDescriptor(ProbeController.prototype, 'live');

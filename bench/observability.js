@@ -66,9 +66,13 @@ const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 async function startRedis() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-obs-redis-'));
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const url = `redis://127.0.0.1:${port}/0`;
   const stop = async () => {
     await stopChild(child);
@@ -119,7 +123,11 @@ async function startApp(variant, redisUrl) {
   child.stderr.on('data', (chunk) => (counter.bytes += chunk.length));
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitUntil(async () => (await fetch(`${baseUrl}/jobs?limit=1`)).status === 200, 20_000, `the app (${variant.name}) to serve /jobs`);
+    await waitUntil(
+      async () => (await fetch(`${baseUrl}/jobs?limit=1`)).status === 200,
+      20_000,
+      `the app (${variant.name}) to serve /jobs`,
+    );
   } catch (error) {
     await stopChild(child);
     throw error;
@@ -136,7 +144,8 @@ async function drive(url, { connections, durationSec, pid }) {
   return {
     requests,
     requestsPerSec: requests / (result.duration || durationSec),
-    cpuUsPerRequest: cpuBefore !== null && cpuAfter !== null && requests > 0 ? ((cpuAfter - cpuBefore) * 1000) / requests : null,
+    cpuUsPerRequest:
+      cpuBefore !== null && cpuAfter !== null && requests > 0 ? ((cpuAfter - cpuBefore) * 1000) / requests : null,
     p99: result.latency.p99,
     bad: result.non2xx + result.errors,
   };
@@ -198,7 +207,10 @@ async function benchObservability({ redisUrl, connections = 50, sliceSec = 2, cy
       }
     }
 
-    const cpu = (rows, name) => (rows.every((r) => r[name].cpuUsPerRequest !== null) ? round(median(rows.map((r) => r[name].cpuUsPerRequest))) : null);
+    const cpu = (rows, name) =>
+      rows.every((r) => r[name].cpuUsPerRequest !== null)
+        ? round(median(rows.map((r) => r[name].cpuUsPerRequest)))
+        : null;
     const summarize = (endpoint, name) => {
       const rows = slices[endpoint];
       return {
@@ -207,14 +219,18 @@ async function benchObservability({ redisUrl, connections = 50, sliceSec = 2, cy
         /** Throughput lost against `bare`, in percent (median of per-cycle ratios; negative = noise). */
         costPct: round(median(rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100))),
         /** Spread of the per-cycle costs (min..max), to judge the noise. */
-        costRangePct: [round(Math.min(...rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100))), round(Math.max(...rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100)))],
+        costRangePct: [
+          round(Math.min(...rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100))),
+          round(Math.max(...rows.map((r) => (1 - r[name].requestsPerSec / r.bare.requestsPerSec) * 100))),
+        ],
         /**
          * App CPU time per request (µs, median over cycles) and its excess over `bare`:
          * steadier than throughput on a shared host, since other processes' load
          * lengthens wall time but not the CPU a request needs.
          */
         cpuUsPerRequest: cpu(rows, name),
-        cpuCostUsPerRequest: cpu(rows, name) === null || cpu(rows, 'bare') === null ? null : round(cpu(rows, name) - cpu(rows, 'bare')),
+        cpuCostUsPerRequest:
+          cpu(rows, name) === null || cpu(rows, 'bare') === null ? null : round(cpu(rows, name) - cpu(rows, 'bare')),
         bad: rows.reduce((n, r) => n + r[name].bad, 0),
       };
     };
@@ -222,10 +238,21 @@ async function benchObservability({ redisUrl, connections = 50, sliceSec = 2, cy
       name,
       LOG_LEVEL,
       METRICS_ENABLED,
-      job: { ...summarize('job', name), logBytesPerRequest: round(logBytes[name].bytes / Math.max(logBytes[name].requests, 1)) },
+      job: {
+        ...summarize('job', name),
+        logBytesPerRequest: round(logBytes[name].bytes / Math.max(logBytes[name].requests, 1)),
+      },
       probe: summarize('probe', name),
     }));
-    return { name: 'observability', connections, sliceSec, cycles, request: 'GET /jobs/:id', probe: 'GET /health/ready', variants };
+    return {
+      name: 'observability',
+      connections,
+      sliceSec,
+      cycles,
+      request: 'GET /jobs/:id',
+      probe: 'GET /health/ready',
+      variants,
+    };
   } finally {
     await Promise.all(targets.map((t) => t.app.stop()));
     if (own) await own.stop();
@@ -258,7 +285,8 @@ function format(result) {
     );
   }
   const bad = result.variants.filter((v) => v.job.bad > 0);
-  if (bad.length > 0) lines.push(`  WARNING: non-2xx or errors on GET /jobs/:id in ${bad.map((v) => v.name).join(', ')}`);
+  if (bad.length > 0)
+    lines.push(`  WARNING: non-2xx or errors on GET /jobs/:id in ${bad.map((v) => v.name).join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 

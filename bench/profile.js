@@ -1,8 +1,7 @@
 'use strict';
 /**
  * Where a probe request's CPU time goes: `node --cpu-prof` on the built app
- * (dist/main.unbundled.js: the bundle's code module by module, so that frames
- * name their packages; see scripts/bundle.js) and on the bare node:http ceiling, each under the same autocannon load, and
+ * (dist/main.js; each frame names its package) and on the bare node:http ceiling, each under the same autocannon load, and
  * the samples inside each measured window summarized as CPU microseconds per
  * request, by package group and by function.
  *
@@ -28,7 +27,18 @@
  */
 const { mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { cannon, cpuMeter, installExitCleanup, round, snapshotBuild, sourceState, spawnApp, startReferenceServer, startServices, timeTo200 } = require('./support');
+const {
+  cannon,
+  cpuMeter,
+  installExitCleanup,
+  round,
+  snapshotBuild,
+  sourceState,
+  spawnApp,
+  startReferenceServer,
+  startServices,
+  timeTo200,
+} = require('./support');
 
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
@@ -40,26 +50,82 @@ const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Package (or app folder) → group shown in the summary. */
 const GROUPS = [
-  ['Nest core (router, execution context, params, interceptors)', ['@nestjs/core', '@nestjs/common', 'rxjs', 'reflect-metadata', 'iterare', 'uid', 'tslib']],
-  ['Nest Fastify adapter + middleware (middie, path matching)', ['@nestjs/platform-fastify', '@fastify/middie', 'path-to-regexp', 'fastify-plugin', 'reusify']],
+  [
+    'Nest core (router, execution context, params, interceptors)',
+    ['@nestjs/core', '@nestjs/common', 'rxjs', 'reflect-metadata', 'iterare', 'uid', 'tslib'],
+  ],
+  [
+    'Nest Fastify adapter + middleware (middie, path matching)',
+    ['@nestjs/platform-fastify', '@fastify/middie', 'path-to-regexp', 'fastify-plugin', 'reusify'],
+  ],
   [
     'Fastify (routing, hooks, reply, serialization)',
-    ['fastify', 'find-my-way', 'fast-json-stringify', 'fast-querystring', 'avvio', 'light-my-request', '@fastify/error', '@fastify/fast-json-stringify-compiler',
-      'fast-decode-uri-component', 'safe-regex2', 'ret', 'toad-cache', 'abstract-logging', 'process-warning', 'rfdc', 'fast-uri', '@fastify/ajv-compiler',
-      'fast-content-type-parse', '@fastify/proxy-addr', 'proxy-addr', 'secure-json-parse', 'fastq', 'semver', 'json-schema-ref-resolver', 'fast-deep-equal',
-      'ajv', '@fastify/merge-json-schemas', 'content-type', 'forwarded', 'ipaddr.js', 'cookie', 'set-cookie-parser', 'fast-redact'],
+    [
+      'fastify',
+      'find-my-way',
+      'fast-json-stringify',
+      'fast-querystring',
+      'avvio',
+      'light-my-request',
+      '@fastify/error',
+      '@fastify/fast-json-stringify-compiler',
+      'fast-decode-uri-component',
+      'safe-regex2',
+      'ret',
+      'toad-cache',
+      'abstract-logging',
+      'process-warning',
+      'rfdc',
+      'fast-uri',
+      '@fastify/ajv-compiler',
+      'fast-content-type-parse',
+      '@fastify/proxy-addr',
+      'proxy-addr',
+      'secure-json-parse',
+      'fastq',
+      'semver',
+      'json-schema-ref-resolver',
+      'fast-deep-equal',
+      'ajv',
+      '@fastify/merge-json-schemas',
+      'content-type',
+      'forwarded',
+      'ipaddr.js',
+      'cookie',
+      'set-cookie-parser',
+      'fast-redact',
+    ],
   ],
-  ['logging (pino, pino-http, nestjs-pino, request id)', ['pino', 'pino-http', 'nestjs-pino', 'pino-std-serializers', 'sonic-boom', 'thread-stream', 'on-exit-leak-free',
-    'atomic-sleep', 'quick-format-unescaped', 'safe-stable-stringify', 'get-caller-file', 'app:logging']],
+  [
+    'logging (pino, pino-http, nestjs-pino, request id)',
+    [
+      'pino',
+      'pino-http',
+      'nestjs-pino',
+      'pino-std-serializers',
+      'sonic-boom',
+      'thread-stream',
+      'on-exit-leak-free',
+      'atomic-sleep',
+      'quick-format-unescaped',
+      'safe-stable-stringify',
+      'get-caller-file',
+      'app:logging',
+    ],
+  ],
   ['metrics (prom-client, onResponse hook)', ['prom-client', 'tdigest', 'bintrees', 'app:metrics']],
-  ['our controller / views / snapshot (dist/health, lifecycle)', ['app:health', 'app:lifecycle', 'app:common', 'app:config']],
+  [
+    'our controller / views / snapshot (dist/health, lifecycle)',
+    ['app:health', 'app:lifecycle', 'app:common', 'app:config'],
+  ],
 ];
 const SOCKET_WRITE = 'socket write syscall (writev; kernel loopback send)';
 const GROUP_OF = new Map(GROUPS.flatMap(([group, names]) => names.map((n) => [n, group])));
 
 function ownerOf(frame) {
   const { url, functionName } = frame;
-  if (!url) return ['(root)', '(idle)', '(program)', '(garbage collector)'].includes(functionName) ? functionName : null;
+  if (!url)
+    return ['(root)', '(idle)', '(program)', '(garbage collector)'].includes(functionName) ? functionName : null;
   if (url.startsWith('node:')) return 'node core';
   const modules = [...url.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)];
   if (modules.length > 0) return modules.at(-1)[1];
@@ -100,7 +166,8 @@ function analyze(profile, fromUs, toUs, requests, cpuUsPerRequest) {
   };
   const fnName = (id) => {
     let current = id;
-    while (current !== undefined && !byId.get(current).callFrame.url && ownerOf(byId.get(current).callFrame) === null) current = parentOf.get(current);
+    while (current !== undefined && !byId.get(current).callFrame.url && ownerOf(byId.get(current).callFrame) === null)
+      current = parentOf.get(current);
     const f = byId.get(current ?? id).callFrame;
     const short = f.url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/');
     return `${f.functionName || '(anonymous)'} ${short}:${f.lineNumber + 1}`;
@@ -135,10 +202,16 @@ function analyze(profile, fromUs, toUs, requests, cpuUsPerRequest) {
     total += dt;
     const leaf = byId.get(id).callFrame;
     // The write syscall itself (kernel time for the loopback send) is shown apart from Node's JS.
-    const g = !leaf.url && /^(writev|writeUtf8String|writeBuffer|writeLatin1String)$/.test(leaf.functionName) ? SOCKET_WRITE : groupOf(o);
+    const g =
+      !leaf.url && /^(writev|writeUtf8String|writeBuffer|writeLatin1String)$/.test(leaf.functionName)
+        ? SOCKET_WRITE
+        : groupOf(o);
     groups.set(g, (groups.get(g) ?? 0) + dt);
     owners.set(o, (owners.get(o) ?? 0) + dt);
-    const f = byId.get(id).callFrame.url || ownerOf(byId.get(id).callFrame) ? fnName(id) : `${byId.get(id).callFrame.functionName} (native) ← ${fnName(id)}`;
+    const f =
+      byId.get(id).callFrame.url || ownerOf(byId.get(id).callFrame)
+        ? fnName(id)
+        : `${byId.get(id).callFrame.functionName} (native) ← ${fnName(id)}`;
     functions.set(f, (functions.get(f) ?? 0) + dt);
     for (const frame of inclusiveTargets(id)) inclusive.set(frame, (inclusive.get(frame) ?? 0) + dt);
   }
@@ -146,7 +219,11 @@ function analyze(profile, fromUs, toUs, requests, cpuUsPerRequest) {
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
-      .map(([name, n]) => ({ name, share: round(n / total, 3), usPerRequest: round((n / total) * cpuUsPerRequest, 2) }));
+      .map(([name, n]) => ({
+        name,
+        share: round(n / total, 3),
+        usPerRequest: round((n / total) * cpuUsPerRequest, 2),
+      }));
   return {
     requests,
     windowMs: round((toUs - fromUs) / 1000, 0),
@@ -177,17 +254,31 @@ function compare(results) {
     .sort((a, b) => b.values[1] - a.values[1]);
   const total = names.map((n) => results[n].analysis.cpuUsPerRequest);
   const cell = (v) => round(v, 1);
-  const heads = { ceiling: 'ceiling', liveness: 'liveness', readiness: 'readiness', livenessServing: 'liveness, serving' };
+  const heads = {
+    ceiling: 'ceiling',
+    liveness: 'liveness',
+    readiness: 'readiness',
+    livenessServing: 'liveness, serving',
+  };
   const line = (label, values, bold = false) => {
     const b = (v) => (bold ? `**${cell(v)}**` : String(cell(v)));
-    return `| ${label} | ${values.map(b).join(' | ')} | ${values.slice(1).map((v) => b(v - values[0])).join(' | ')} |`;
+    return `| ${label} | ${values.map(b).join(' | ')} | ${values
+      .slice(1)
+      .map((v) => b(v - values[0]))
+      .join(' | ')} |`;
   };
   return [
     '',
     '## CPU µs per request by group (profiled; the profiler itself adds to every figure)',
     '',
-    `| group | ${names.map((n) => heads[n]).join(' | ')} | ${names.slice(1).map((n) => `${heads[n]} − ceiling`).join(' | ')} |`,
-    `|---|${names.map(() => '---').join('|')}|${names.slice(1).map(() => '---').join('|')}|`,
+    `| group | ${names.map((n) => heads[n]).join(' | ')} | ${names
+      .slice(1)
+      .map((n) => `${heads[n]} − ceiling`)
+      .join(' | ')} |`,
+    `|---|${names.map(() => '---').join('|')}|${names
+      .slice(1)
+      .map(() => '---')
+      .join('|')}|`,
     ...groups.map(({ group, values }) => line(group, values)),
     line('**total (measured utime+stime)**', total, true),
   ].join('\n');
@@ -213,7 +304,7 @@ function render(name, a, w) {
   const lines = [
     '',
     `## ${name}: ${w.run.rps} req/s under --cpu-prof, ${a.cpuUsPerRequest} µs CPU per request ` +
-      `(${round(w.cpu.serverUserMs * 1000 / w.run.requests, 1)} user + ${round(w.cpu.serverSysMs * 1000 / w.run.requests, 1)} sys; ` +
+      `(${round((w.cpu.serverUserMs * 1000) / w.run.requests, 1)} user + ${round((w.cpu.serverSysMs * 1000) / w.run.requests, 1)} sys; ` +
       `${a.busySamples} busy / ${a.idleSamples} idle samples; other processes ${w.cpu.foreignPct} % of the machine)`,
     '',
     '| group | share of busy CPU | µs per request |',
@@ -224,13 +315,17 @@ function render(name, a, w) {
     '',
     '| function | share | µs/req |',
     '|---|---|---|',
-    ...a.selfFunctions.slice(0, 25).map((f) => `| \`${f.name}\` | ${(f.share * 100).toFixed(1)} % | ${f.usPerRequest} |`),
+    ...a.selfFunctions
+      .slice(0, 25)
+      .map((f) => `| \`${f.name}\` | ${(f.share * 100).toFixed(1)} % | ${f.usPerRequest} |`),
     '',
-    'Inclusive time of our and Nest frames (share of busy samples with the frame on the stack; Fastify hooks call the next step synchronously, so a hook\'s inclusive time contains the rest of the request):',
+    "Inclusive time of our and Nest frames (share of busy samples with the frame on the stack; Fastify hooks call the next step synchronously, so a hook's inclusive time contains the rest of the request):",
     '',
     '| frame | share | µs/req |',
     '|---|---|---|',
-    ...a.inclusiveOurAndNestFrames.slice(0, 25).map((f) => `| \`${f.name}\` | ${(f.share * 100).toFixed(1)} % | ${f.usPerRequest} |`),
+    ...a.inclusiveOurAndNestFrames
+      .slice(0, 25)
+      .map((f) => `| \`${f.name}\` | ${(f.share * 100).toFixed(1)} % | ${f.usPerRequest} |`),
   ];
   return lines.join('\n');
 }
@@ -255,8 +350,12 @@ async function main() {
   const windows = {};
   try {
     ceiling = await startReferenceServer(profArgs);
-    // The same compiled code module by module (scripts/bundle.js), so that each frame names its package.
-    app = await spawnApp({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url(), nodeArgs: profArgs, extra, entry: 'main.unbundled.js' });
+    app = await spawnApp({
+      redisUrl: services.redis.url(),
+      databaseUrl: services.postgres.url(),
+      nodeArgs: profArgs,
+      extra,
+    });
     await timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { isAlive: () => app.child.exitCode === null });
     windows.ceiling = await measured(ceiling.url, ceiling.pid);
     windows.liveness = await measured(`${app.baseUrl}/health/live`, app.pid);
@@ -284,13 +383,21 @@ async function main() {
   ]) {
     const w = windows[name];
     const a = analyze(profile.profile, w.fromUs, w.toUs, w.run.requests, w.cpuUsPerRequest);
-    summary.results[name] = { run: { ...w.run, histogramUs: undefined }, cpu: w.cpu, fromUs: w.fromUs, toUs: w.toUs, analysis: a, profile: profile.file };
+    summary.results[name] = {
+      run: { ...w.run, histogramUs: undefined },
+      cpu: w.cpu,
+      fromUs: w.fromUs,
+      toUs: w.toUs,
+      analysis: a,
+      profile: profile.file,
+    };
     out.push(render(TITLES[name], a, w));
   }
   out.unshift(compare(summary.results));
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(dir, 'summary.md'), `${out.join('\n')}\n`);
-  const head = `source ${source.commit}${source.uncommittedSrc.length ? ` + uncommitted ${source.uncommittedSrc.join(', ')}` : ''}; ` +
+  const head =
+    `source ${source.commit}${source.uncommittedSrc.length ? ` + uncommitted ${source.uncommittedSrc.join(', ')}` : ''}; ` +
     `${CONNECTIONS} connections, ${WARMUP_SEC} s warm-up + ${DURATION_SEC} s profiled per endpoint, sampling every ${SAMPLING_US} µs`;
   process.stdout.write(`${head}\n${out.join('\n')}\n\nprofiles and summary: ${dir}\n`);
 }

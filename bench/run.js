@@ -58,7 +58,8 @@ const {
   timeTo200,
 } = require('./support');
 
-const num = (name, fallback) => (process.env[name] === undefined || process.env[name] === '' ? fallback : Number(process.env[name]));
+const num = (name, fallback) =>
+  process.env[name] === undefined || process.env[name] === '' ? fallback : Number(process.env[name]);
 const SETTINGS = {
   connections: num('BENCH_CONNECTIONS', 32),
   durationSec: num('BENCH_DURATION_SEC', 10),
@@ -129,10 +130,22 @@ async function measureBoot(services, index, keep) {
   const alive = () => app.child.exitCode === null && app.child.signalCode === null;
   try {
     const [liveMs, readyMs] = await Promise.all([
-      timeTo200(`${app.baseUrl}/health/live`, app.spawnedAt, { intervalMs: SETTINGS.bootPollIntervalMs, isAlive: alive }),
-      timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { intervalMs: SETTINGS.bootPollIntervalMs, isAlive: alive }),
+      timeTo200(`${app.baseUrl}/health/live`, app.spawnedAt, {
+        intervalMs: SETTINGS.bootPollIntervalMs,
+        isAlive: alive,
+      }),
+      timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, {
+        intervalMs: SETTINGS.bootPollIntervalMs,
+        isAlive: alive,
+      }),
     ]);
-    const result = { boot: index + 1, liveMs: round(liveMs, 0), readyMs: round(readyMs, 0), rssAtReadyMiB: rssMiB(app.pid), otherLoadPct: meter().foreignPct };
+    const result = {
+      boot: index + 1,
+      liveMs: round(liveMs, 0),
+      readyMs: round(readyMs, 0),
+      rssAtReadyMiB: rssMiB(app.pid),
+      otherLoadPct: meter().foreignPct,
+    };
     log(`boot ${index + 1}: live ${result.liveMs} ms, ready ${result.readyMs} ms`);
     if (!keep) await app.stop();
     return { result, app: keep ? app : undefined };
@@ -156,11 +169,16 @@ async function throughputRound(services, app, ceiling, index, reference) {
     await Promise.all([redisResetStats(services.redis), pgResetStats(services.postgres)]);
     windowStart = now();
   });
-  const [redisCalls, pgCalls] = await Promise.all([redisCommandCalls(services.redis), pgStatementCalls(services.postgres)]);
+  const [redisCalls, pgCalls] = await Promise.all([
+    redisCommandCalls(services.redis),
+    pgStatementCalls(services.postgres),
+  ]);
   const windowMs = now() - windowStart;
   const { ceiling: ceilingRun, liveness: liveRun, readiness: readyRun } = cold;
   for (const [name, run] of Object.entries(cold)) {
-    log(`round ${index + 1}: ${name} ${run.rps} req/s (slices ${run.sliceRps.map((r) => Math.round(r)).join(', ')}), p99 ${run.latencyMs.p99} ms, ${run.serverCpuUsPerRequest} µs CPU/req, other load ${run.cpu.foreignPct} %`);
+    log(
+      `round ${index + 1}: ${name} ${run.rps} req/s (slices ${run.sliceRps.map((r) => Math.round(r)).join(', ')}), p99 ${run.latencyMs.p99} ms, ${run.serverCpuUsPerRequest} µs CPU/req, other load ${run.cpu.foreignPct} %`,
+    );
   }
 
   const intervals = windowMs / HEALTH_DEFAULTS.intervalMs;
@@ -198,7 +216,9 @@ async function throughputRound(services, app, ceiling, index, reference) {
       `readiness ${readyServing.rps} req/s (${readyServing.serverCpuUsPerRequest} µs), ceiling ${serving.ceiling.rps} req/s`,
   );
   const rss = rssMiB(app.pid);
-  log(`round ${index + 1}: ${dependencies.redisPing.calls} PING, ${pgCalls?.select1} SELECT 1 in ${dependencies.windowMs} ms; RSS ${rss} MiB`);
+  log(
+    `round ${index + 1}: ${dependencies.redisPing.calls} PING, ${pgCalls?.select1} SELECT 1 in ${dependencies.windowMs} ms; RSS ${rss} MiB`,
+  );
   return {
     round: index + 1,
     ceiling: ceilingRun,
@@ -270,13 +290,17 @@ async function faultRun(kind, fixture, app, index) {
     await fixture.resume();
   }
   const recoveryDeadline = tResume + 15_000;
-  while (!poller.samples.some((s) => s.sentAt >= tResume && s.status === 200) && now() < recoveryDeadline) await sleep(20);
+  while (!poller.samples.some((s) => s.sentAt >= tResume && s.status === 200) && now() < recoveryDeadline)
+    await sleep(20);
   const autocannonRun = await loadRun;
   const samples = await poller.stop();
 
   const first503 = samples.find((s) => s.sentAt >= tPause && s.status === 503);
   const back200 = samples.find((s) => s.sentAt >= tResume && s.status === 200);
-  const inPause = samples.filter((s) => s.sentAt >= tPause && s.sentAt < tResume).map((s) => s.latencyMs).sort((a, b) => a - b);
+  const inPause = samples
+    .filter((s) => s.sentAt >= tPause && s.sentAt < tResume)
+    .map((s) => s.latencyMs)
+    .sort((a, b) => a - b);
   const other = samples.filter((s) => s.status !== 200 && s.status !== 503);
   const result = {
     dependency: kind,
@@ -311,7 +335,9 @@ async function jobsRuns(services, app) {
   const runs = [];
   for (let i = 0; i < SETTINGS.rounds; i++) {
     const result = await benchJobs({ ...options, durationSec: SETTINGS.durationSec });
-    log(`jobs ${i + 1}: API ${result.api.pairsPerSec} pairs/s vs Redis ${result.redis.pairsPerSec} pairs/s (${result.apiToRedisRatio})`);
+    log(
+      `jobs ${i + 1}: API ${result.api.pairsPerSec} pairs/s vs Redis ${result.redis.pairsPerSec} pairs/s (${result.apiToRedisRatio})`,
+    );
     runs.push(result);
   }
   return runs;
@@ -323,7 +349,10 @@ async function observabilityRun(services) {
   if (!SETTINGS.observability) return { skipped: 'BENCH_OBSERVABILITY=0' };
   if (!existsSync(path)) return { skipped: 'bench/observability.js not present' };
   const mod = require(path);
-  const fn = typeof mod.benchObservability === 'function' ? mod.benchObservability : Object.values(mod).find((v) => typeof v === 'function');
+  const fn =
+    typeof mod.benchObservability === 'function'
+      ? mod.benchObservability
+      : Object.values(mod).find((v) => typeof v === 'function');
   if (typeof fn !== 'function') return { skipped: 'bench/observability.js exports no function' };
   log('observability: bench/observability.js (each variant boots its own app)');
   // Its own defaults for slices and cycles (it pairs short slices to cancel a shared host's drift).
@@ -349,17 +378,24 @@ const x0 = (key) => key === 'liveness' || key === 'readiness';
 
 function buildTable(r) {
   const rows = [];
-  const row = (figure, measured, target = '–', ok = null) => rows.push({ figure, measured, target, met: target === '–' ? '–' : met(ok) });
+  const row = (figure, measured, target = '–', ok = null) =>
+    rows.push({ figure, measured, target, met: target === '–' ? '–' : met(ok) });
   const rounds = r.throughput;
   const pick = (f) => rounds.map(f);
 
   const ceilingRps = pick((x) => x.ceiling.rps);
-  row('bare node:http ceiling, req/s', `${fmtK(mean(ceilingRps))} (${ceilingRps.map(fmtK).join(', ')}); p50/p99 ${pick((x) => `${x.ceiling.latencyMs.p50}/${x.ceiling.latencyMs.p99}`).join(', ')} ms`);
+  row(
+    'bare node:http ceiling, req/s',
+    `${fmtK(mean(ceilingRps))} (${ceilingRps.map(fmtK).join(', ')}); p50/p99 ${pick((x) => `${x.ceiling.latencyMs.p50}/${x.ceiling.latencyMs.p99}`).join(', ')} ms`,
+  );
   const referenceRatios = pick((x) => x.ratios.nestReferenceRps);
   row(
     'reference: trivial Nest 11 controller on Fastify, req/s ÷ ceiling',
     `${fmt(mean(referenceRatios), 3)}× (${list(referenceRatios, 3)}); ${fmtK(mean(pick((x) => x.nestReference.rps)))} req/s, ` +
-      `p50/p99 ${pick((x) => `${x.nestReference.latencyMs.p50}/${x.nestReference.latencyMs.p99}`).join(', ')} ms, ${list(pick((x) => x.nestReference.serverCpuUsPerRequest), 1)} µs CPU/req`,
+      `p50/p99 ${pick((x) => `${x.nestReference.latencyMs.p50}/${x.nestReference.latencyMs.p99}`).join(', ')} ms, ${list(
+        pick((x) => x.nestReference.serverCpuUsPerRequest),
+        1,
+      )} µs CPU/req`,
   );
   for (const [name, key, ratioKey] of [
     ['liveness', 'liveness', 'livenessRps'],
@@ -378,12 +414,18 @@ function buildTable(r) {
     row(
       `${name} p50 / p99 latency (÷ ceiling)`,
       pick((x) => `${x[key].latencyMs.p50}/${x[key].latencyMs.p99} ms`).join(', ') +
-        (x0(key) ? ` (p99 ${list(pick((x) => x.ratios[`${key}P99`]))}×)` : ` (${list(pick((x) => x[key].serverCpuUsPerRequest), 1)} µs CPU/req)`),
+        (x0(key)
+          ? ` (p99 ${list(pick((x) => x.ratios[`${key}P99`]))}×)`
+          : ` (${list(
+              pick((x) => x[key].serverCpuUsPerRequest),
+              1,
+            )} µs CPU/req)`),
       key.startsWith('readiness') ? `p99 ≤ ${TARGETS.readinessP99Ms} ms` : '–',
       key.startsWith('readiness') ? Math.max(...pick((x) => x[key].latencyMs.p99)) <= TARGETS.readinessP99Ms : null,
     );
   }
-  const us = (run) => `${run.serverCpuUsPerRequest} (${run.serverUserUsPerRequest} user + ${run.serverSysUsPerRequest} sys)`;
+  const us = (run) =>
+    `${run.serverCpuUsPerRequest} (${run.serverUserUsPerRequest} user + ${run.serverSysUsPerRequest} sys)`;
   row(
     'server CPU per request, µs: ceiling / liveness / readiness',
     pick((x) => `${us(x.ceiling)} / ${us(x.liveness)} / ${us(x.readiness)}`).join('; ') +
@@ -401,7 +443,10 @@ function buildTable(r) {
     const ok = deps.every((d) => d[key].calls <= d[key].allowedInWindow);
     row(
       `${label} per readiness request / per s under load`,
-      `${list(deps.map((d) => d[key].perReadinessRequest), 6)} / ${list(deps.map((d) => d[key].perSecond))} ` +
+      `${list(
+        deps.map((d) => d[key].perReadinessRequest),
+        6,
+      )} / ${list(deps.map((d) => d[key].perSecond))} ` +
         `(${deps.map((d) => `${d[key].calls} in ${(d.windowMs / 1000).toFixed(1)} s`).join(', ')}; ${list(deps.map((d) => d[key].perInterval))} per ${HEALTH_DEFAULTS.intervalMs} ms interval)`,
       '≤ 1 per check per interval',
       ok,
@@ -413,36 +458,79 @@ function buildTable(r) {
     const worst = Math.max(...runs.map((f) => f.worstMs));
     row(
       `${label} paused: readiness worst / p99 latency`,
-      `${list(runs.map((f) => f.worstMs), 1, ' ms')} / ${runs.map((f) => `${f.load.latencyMs.p99} ms`).join(', ')}`,
+      `${list(
+        runs.map((f) => f.worstMs),
+        1,
+        ' ms',
+      )} / ${runs.map((f) => `${f.load.latencyMs.p99} ms`).join(', ')}`,
       `worst ≤ ${TARGETS.pausedWorstMs} ms`,
       worst <= TARGETS.pausedWorstMs,
     );
     const first = runs.map((f) => f.first503Ms);
-    row(`${label} paused: first 503`, list(first, 0, ' ms'), `≤ ${TARGETS.first503Ms} ms`, first.every((v) => v !== null && v <= TARGETS.first503Ms));
+    row(
+      `${label} paused: first 503`,
+      list(first, 0, ' ms'),
+      `≤ ${TARGETS.first503Ms} ms`,
+      first.every((v) => v !== null && v <= TARGETS.first503Ms),
+    );
     const back = runs.map((f) => f.back200Ms);
-    row(`${label} resumed: back to 200`, list(back, 0, ' ms'), `≤ ${TARGETS.back200Ms} ms`, back.every((v) => v !== null && v <= TARGETS.back200Ms));
+    row(
+      `${label} resumed: back to 200`,
+      list(back, 0, ' ms'),
+      `≤ ${TARGETS.back200Ms} ms`,
+      back.every((v) => v !== null && v <= TARGETS.back200Ms),
+    );
   }
   const boots = r.boot;
-  row('spawn → liveness 200', list(boots.map((b) => b.liveMs), 0, ' ms'));
+  row(
+    'spawn → liveness 200',
+    list(
+      boots.map((b) => b.liveMs),
+      0,
+      ' ms',
+    ),
+  );
   row(
     'spawn → readiness 200',
-    `${list(boots.map((b) => b.readyMs), 0, ' ms')}; mean ${fmt(mean(boots.map((b) => b.readyMs)), 0)} ms (boot 1: fresh database, colder caches)`,
+    `${list(
+      boots.map((b) => b.readyMs),
+      0,
+      ' ms',
+    )}; mean ${fmt(mean(boots.map((b) => b.readyMs)), 0)} ms (boot 1: fresh database, colder caches)`,
     `≤ ${TARGETS.bootReadyMs} ms`,
     boots.every((b) => b.readyMs <= TARGETS.bootReadyMs),
   );
-  const rssValues = [...pick((x) => x.rssAfterMiB), r.rssAfterFaultsMiB, r.rssAfterJobsMiB].filter((v) => v !== null && v !== undefined);
+  const rssValues = [...pick((x) => x.rssAfterMiB), r.rssAfterFaultsMiB, r.rssAfterJobsMiB].filter(
+    (v) => v !== null && v !== undefined,
+  );
   row(
     'RSS after load',
-    `${list(pick((x) => x.rssAfterMiB), 1, ' MiB')} after each probe round (at readiness: ${list(boots.map((b) => b.rssAtReadyMiB), 1, '')}); ` +
-      `${fmt(r.rssAfterJobsMiB, 1)} MiB after the jobs load`,
+    `${list(
+      pick((x) => x.rssAfterMiB),
+      1,
+      ' MiB',
+    )} after each probe round (at readiness: ${list(
+      boots.map((b) => b.rssAtReadyMiB),
+      1,
+      '',
+    )}); ` + `${fmt(r.rssAfterJobsMiB, 1)} MiB after the jobs load`,
     `≤ ${TARGETS.rssMiB} MB`,
     Math.max(...rssValues) <= TARGETS.rssMiB,
   );
   if (Array.isArray(r.jobs) && r.jobs.length > 0) {
     row(
       'jobs POST+GET pairs/s ÷ raw ioredis SET+GET',
-      `${fmt(mean(r.jobs.map((j) => j.apiToRedisRatio)), 3)}× (${list(r.jobs.map((j) => j.apiToRedisRatio), 3)}); ` +
-        `${list(r.jobs.map((j) => j.api.pairsPerSec), 0)} vs ${list(r.jobs.map((j) => j.redis.pairsPerSec), 0)} pairs/s; API p99 ${r.jobs.map((j) => j.api.latencyMs.p99).join(', ')} ms`,
+      `${fmt(mean(r.jobs.map((j) => j.apiToRedisRatio)), 3)}× (${list(
+        r.jobs.map((j) => j.apiToRedisRatio),
+        3,
+      )}); ` +
+        `${list(
+          r.jobs.map((j) => j.api.pairsPerSec),
+          0,
+        )} vs ${list(
+          r.jobs.map((j) => j.redis.pairsPerSec),
+          0,
+        )} pairs/s; API p99 ${r.jobs.map((j) => j.api.latencyMs.p99).join(', ')} ms`,
     );
   }
   const foreign = [
@@ -500,7 +588,13 @@ async function main() {
   const startedAt = new Date();
   // Freeze the build first: another checkout user's `nest build` must not swap dist/ mid-run.
   snapshotBuild();
-  const result = { startedAt: startedAt.toISOString(), machine: machine(), source: sourceState(), settings: { ...SETTINGS, healthDefaults: HEALTH_DEFAULTS }, targets: TARGETS };
+  const result = {
+    startedAt: startedAt.toISOString(),
+    machine: machine(),
+    source: sourceState(),
+    settings: { ...SETTINGS, healthDefaults: HEALTH_DEFAULTS },
+    targets: TARGETS,
+  };
   log(`machine: ${result.machine.cpuModel}, ${result.machine.cpus} CPUs, Node ${result.machine.node}`);
   let services;
   let app;
@@ -511,7 +605,9 @@ async function main() {
     await sleep(2000);
     result.otherLoadBeforeStartPct = quiet().foreignPct;
     if (result.otherLoadBeforeStartPct > 10) {
-      log(`WARNING: other processes use ${result.otherLoadBeforeStartPct} % of the machine's CPU: every figure will be noisy`);
+      log(
+        `WARNING: other processes use ${result.otherLoadBeforeStartPct} % of the machine's CPU: every figure will be noisy`,
+      );
     }
     result.jitterBefore = await measureJitter('before the run');
     log('starting throwaway redis-server and PostgreSQL (test harness)');
@@ -602,7 +698,10 @@ async function main() {
   process.stdout.write(`\nresults: ${file}\n`);
 }
 
-main().then(() => process.exit(0), (error) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

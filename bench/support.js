@@ -21,7 +21,8 @@ const WRK_REPORT = join(__dirname, 'wrk-report.lua');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now();
-const round = (n, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? null : Math.round(n * 10 ** digits) / 10 ** digits);
+const round = (n, digits = 2) =>
+  n === null || n === undefined || Number.isNaN(n) ? null : Math.round(n * 10 ** digits) / 10 ** digits;
 const mean = (values) => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -80,7 +81,8 @@ function installExitCleanup() {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) signalQuietly(child.pid, 'SIGKILL');
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) signalQuietly(child.pid, 'SIGKILL');
     for (const pid of descendantPids(process.pid)) {
       signalQuietly(pid, 'SIGCONT');
       signalQuietly(pid, 'SIGKILL');
@@ -150,7 +152,8 @@ async function startServices() {
   const { startRedis } = require(join(ROOT, 'test/support/redis-server.ts'));
   const { startPostgres } = require(join(ROOT, 'test/support/postgres-server.ts'));
   const [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
-  if (!postgres.hasPgStatStatements) process.stderr.write('bench: pg_stat_statements is not available; PostgreSQL call counts will be missing\n');
+  if (!postgres.hasPgStatStatements)
+    process.stderr.write('bench: pg_stat_statements is not available; PostgreSQL call counts will be missing\n');
   return {
     redis,
     postgres,
@@ -176,11 +179,21 @@ const IMAGE_ENV = (() => {
   return env;
 })();
 
+/** The final stage's `RUN node …` line: loads the app's modules once to fill the compile cache. */
+const IMAGE_FILL_CACHE = (() => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const finalStage = text.slice(text.lastIndexOf('\nFROM '));
+  const run = finalStage.split('\n').find((l) => /^RUN node\s/.test(l));
+  if (!run) throw new Error('Dockerfile: no `RUN node` line in the final stage');
+  return run.slice('RUN '.length);
+})();
+
 /** Environment of the app under test: the image's ENV, production logging, default health settings. */
 function appEnv({ port, redisUrl, databaseUrl, extra = {} }) {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     ...IMAGE_ENV,
+    NODE_COMPILE_CACHE: compileCacheDir(snapshotBuild()),
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
@@ -199,9 +212,9 @@ let buildDir;
  * bench/results/.build-<pid>/ and runs the app from there: other work on
  * this checkout (a test run's `nest build`) may rebuild dist/ while the bench
  * runs, and every figure must come from the one build measured. Module
- * resolution walks up to the checkout's node_modules as before. Then writes
- * the copy's V8 code cache as the image build does (scripts/write-code-cache.js
- * under the image's environment). Removed on exit.
+ * resolution walks up to the checkout's node_modules as before. Then fills
+ * the copy's compile cache as the image build does (the final stage's `RUN node`
+ * line, under the image's environment). Removed on exit.
  */
 function snapshotBuild() {
   if (buildDir) return buildDir;
@@ -211,17 +224,19 @@ function snapshotBuild() {
   cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  // The V8 code cache, written as the image build writes it: under the image's NODE_OPTIONS.
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'write-code-cache.js'), join(dir, 'dist')], {
-    env: { ...process.env, ...IMAGE_ENV },
+  execFileSync('sh', ['-c', IMAGE_FILL_CACHE], {
+    cwd: dir,
+    env: { ...process.env, ...IMAGE_ENV, NODE_COMPILE_CACHE: compileCacheDir(dir) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   buildDir = dir;
   return dir;
 }
 
+const compileCacheDir = (dir) => join(dir, '.compile-cache');
+
 /**
- * Spawns `node [nodeArgs] dist/main.js` (the bundle; `entry` names another file in dist/) from the snapshot (see
+ * Spawns `node [nodeArgs] dist/main.js` (`entry` names another file in dist/) from the snapshot (see
  * snapshotBuild); its output goes to a pipe that is drained (as under a container runtime) and counted, the tail
  * kept for errors.
  */
@@ -243,7 +258,15 @@ async function spawnApp({ redisUrl, databaseUrl, nodeArgs = [], extra, entry = '
       output.tail = (output.tail + chunk).slice(-8000);
     });
   }
-  return { child, pid: child.pid, port, baseUrl: `http://127.0.0.1:${port}`, spawnedAt, output, stop: () => stopChild(child) };
+  return {
+    child,
+    pid: child.pid,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    spawnedAt,
+    output,
+    stop: () => stopChild(child),
+  };
 }
 
 /**
@@ -254,7 +277,10 @@ async function spawnApp({ redisUrl, databaseUrl, nodeArgs = [], extra, entry = '
 async function startReferenceServer(nodeArgs = [], { script = 'ceiling-server.js', path = '/' } = {}) {
   const port = await freePort();
   const child = track(
-    spawn(process.execPath, [...nodeArgs, join(__dirname, script), String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [...nodeArgs, join(__dirname, script), String(port)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
   );
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 10_000);
@@ -286,7 +312,8 @@ const loadGenerator = (() => {
   return () => {
     if (chosen) return chosen;
     const forced = process.env.BENCH_LOAD;
-    if (forced && forced !== 'wrk' && forced !== 'autocannon') throw new Error(`BENCH_LOAD must be wrk or autocannon, not ${forced}`);
+    if (forced && forced !== 'wrk' && forced !== 'autocannon')
+      throw new Error(`BENCH_LOAD must be wrk or autocannon, not ${forced}`);
     // `wrk -v` prints its banner ("wrk debian/4.1.0-3+b2 [epoll] …") and exits non-zero.
     const probe = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
     const banner = probe.error ? '' : probe.stdout.split('\n')[0];
@@ -400,7 +427,8 @@ function percentileUs(histogram, p) {
 /** Sums histograms of [value, count] pairs into one, sorted by value. */
 function mergeHistograms(histograms) {
   const counts = new Map();
-  for (const histogram of histograms) for (const [value, count] of histogram) counts.set(value, (counts.get(value) ?? 0) + count);
+  for (const histogram of histograms)
+    for (const [value, count] of histogram) counts.set(value, (counts.get(value) ?? 0) + count);
   return [...counts.entries()].sort((a, b) => a[0] - b[0]);
 }
 
@@ -512,7 +540,13 @@ function cpuMeter(serverPid) {
   const tick = 1000 / 100; // USER_HZ is 100 on Linux: ms per tick
   const tree = () => [process.pid, ...descendantPids(process.pid)].reduce((sum, pid) => sum + cpuTicks(pid, true), 0);
   const split = () => (serverPid ? cpuSplit(serverPid) : { user: 0, sys: 0 });
-  const start = { machine: machineTicks(), tree: tree(), server: serverPid ? cpuTicks(serverPid) : 0, split: split(), at: now() };
+  const start = {
+    machine: machineTicks(),
+    tree: tree(),
+    server: serverPid ? cpuTicks(serverPid) : 0,
+    split: split(),
+    at: now(),
+  };
   return () => {
     const machineNow = machineTicks();
     const total = machineNow.total - start.machine.total;
@@ -538,14 +572,19 @@ function cpuMeter(serverPid) {
 function sourceState() {
   const git = (args) => {
     try {
-      return require('node:child_process').execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return require('node:child_process')
+        .execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .trim();
     } catch {
       return '';
     }
   };
   return {
     commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
-    uncommittedSrc: git(['status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).map((l) => l.slice(3)),
+    uncommittedSrc: git(['status', '--porcelain', '--', 'src'])
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3)),
   };
 }
 
@@ -568,13 +607,19 @@ function machine() {
   const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
   const version = (cmd, args) => {
     try {
-      return require('node:child_process').execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return require('node:child_process')
+        .execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .trim();
     } catch {
       return 'unknown';
     }
   };
   const pgRoot = '/usr/lib/postgresql';
-  const pgVersions = existsSync(pgRoot) ? readdirSync(pgRoot).filter((v) => /^\d+/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const pgVersions = existsSync(pgRoot)
+    ? readdirSync(pgRoot)
+        .filter((v) => /^\d+/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   return {
     cpuModel: model,
     cpus: os.cpus().length,
@@ -599,9 +644,13 @@ function machine() {
 async function platformJitter(seconds) {
   const pin = spawnSync('taskset', ['-V']).error ? null : 'taskset';
   const script = join(__dirname, 'jitter.js');
-  const runs = os.cpus().map((_, cpu) =>
-    pin ? runForJson(pin, ['-c', String(cpu), process.execPath, script, String(seconds)], 'jitter') : runForJson(process.execPath, [script, String(seconds)], 'jitter'),
-  );
+  const runs = os
+    .cpus()
+    .map((_, cpu) =>
+      pin
+        ? runForJson(pin, ['-c', String(cpu), process.execPath, script, String(seconds)], 'jitter')
+        : runForJson(process.execPath, [script, String(seconds)], 'jitter'),
+    );
   return (await Promise.all(runs)).map((result, cpu) => ({ cpu: pin ? cpu : null, ...result }));
 }
 
@@ -651,7 +700,12 @@ async function interleaved(targets, load, between) {
         for (const [code, n] of Object.entries(r.statusCodes)) acc[code] = (acc[code] ?? 0) + n;
         return acc;
       }, {}),
-      cpu: { serverCpuMs: sum('serverCpuMs'), serverUserMs: sum('serverUserMs'), serverSysMs: sum('serverSysMs'), foreignPct: round(mean(runs.map((r) => r.cpu.foreignPct)), 0) },
+      cpu: {
+        serverCpuMs: sum('serverCpuMs'),
+        serverUserMs: sum('serverUserMs'),
+        serverSysMs: sum('serverSysMs'),
+        foreignPct: round(mean(runs.map((r) => r.cpu.foreignPct)), 0),
+      },
       serverCpuUsPerRequest: perRequest(sum('serverCpuMs')),
       serverUserUsPerRequest: perRequest(sum('serverUserMs')),
       serverSysUsPerRequest: perRequest(sum('serverSysMs')),
@@ -664,16 +718,25 @@ async function interleaved(targets, load, between) {
 function aggregateLatency(runs) {
   if (runs.every((r) => r.histogramUs)) {
     const merged = mergeHistograms(runs.map((r) => r.histogramUs));
-    return { p50: round(percentileUs(merged, 50) / 1000, 3), p99: round(percentileUs(merged, 99) / 1000, 3), max: Math.max(...runs.map((r) => r.latencyMs.max)), of: 'all requests' };
+    return {
+      p50: round(percentileUs(merged, 50) / 1000, 3),
+      p99: round(percentileUs(merged, 99) / 1000, 3),
+      max: Math.max(...runs.map((r) => r.latencyMs.max)),
+      of: 'all requests',
+    };
   }
-  return { p50: median(runs.map((r) => r.latencyMs.p50)), p99: Math.max(...runs.map((r) => r.latencyMs.p99)), max: Math.max(...runs.map((r) => r.latencyMs.max)), of: 'slices: median p50, worst p99' };
+  return {
+    p50: median(runs.map((r) => r.latencyMs.p50)),
+    p99: Math.max(...runs.map((r) => r.latencyMs.p99)),
+    max: Math.max(...runs.map((r) => r.latencyMs.max)),
+    of: 'slices: median p50, worst p99',
+  };
 }
 
 /** Median over cycles of target req/s ÷ ceiling req/s in the same cycle. */
 function pairedRatio(target, ceiling) {
   return round(median(target.sliceRps.map((rps, i) => rps / ceiling.sliceRps[i])), 3);
 }
-
 
 module.exports = {
   ROOT,

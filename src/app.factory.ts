@@ -45,7 +45,9 @@ export async function createApp(module: Parameters<typeof NestFactory.create>[0]
     listen: async () => {
       await app.listen(config.port, config.host);
       const url = await app.getUrl();
-      new NestLogger('Bootstrap').log(`listening on ${config.host}:${config.port} (${config.nodeEnv}, v${config.version})`);
+      new NestLogger('Bootstrap').log(
+        `listening on ${config.host}:${config.port} (${config.nodeEnv}, v${config.version})`,
+      );
       return url;
     },
   };

@@ -96,6 +96,7 @@ function summarize(body: string, reason: string): string {
 
 /** One printable line: no control characters, bounded length. */
 function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return flat.length > MAX_LINE_CHARS ? `${flat.slice(0, MAX_LINE_CHARS - 1)}…` : flat;
 }

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { ConfigValidationError, validateEnvironment } from './config/environment';
-import { answerPgRuntimeProbe } from './database/pg-runtime-probe';
 
 /**
  * Boot: validate the environment before Nest starts (a bad variable exits 1
@@ -12,19 +11,20 @@ async function bootstrap(): Promise<void> {
     validateEnvironment(process.env);
   } catch (error) {
     if (error instanceof ConfigValidationError) {
-      process.stderr.write(`configuration error: the service cannot start\n${error.lines.map((l) => `  ${l}`).join('\n')}\n`);
+      process.stderr.write(
+        `configuration error: the service cannot start\n${error.lines.map((l) => `  ${l}`).join('\n')}\n`,
+      );
       process.exit(1);
     }
     throw error;
   }
-  answerPgRuntimeProbe(); // before pg loads: keeps Node 20 from loading fetch for nothing
   // Imported after validation so that no module reads an invalid environment.
   const { createApp } = await import('./app.factory');
   const { installProcessHandlers } = await import('./lifecycle/process-handlers');
   const { Logger } = await import('@nestjs/common');
-  const { listen } = await createApp();
+  const app = await createApp();
   installProcessHandlers(new Logger('Process'));
-  await listen();
+  await app.listen();
 }
 
 bootstrap().catch((error: unknown) => {

@@ -9,12 +9,12 @@
  *   shutdown timeout, the CLI's deadline);
  * - every variable they set exists in the config schema;
  * - the build output runs with the Dockerfile's exact CMD, NODE_ENV=production
- *   and production dependencies only (`npm ci --omit=dev` in a temp copy), from
- *   the V8 code cache the final stage writes, on real PostgreSQL and Redis, and
+ *   and production dependencies only (`npm ci --omit=dev` in a temp copy), with
+ *   the compile cache the final stage fills, on real PostgreSQL and Redis, and
  *   the healthcheck CLI answers for each state.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,12 @@ function list(v: unknown, what: string): unknown[] {
   if (!Array.isArray(v)) throw new Error(`${what}: expected a list`);
   return v;
 }
-const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+/** A YAML scalar as text ('' for null); a mapping or a list is not a scalar. */
+const str = (v: unknown): string => {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new Error(`expected a scalar, got ${JSON.stringify(v)}`);
+};
 
 /** Every variable the app's schema declares (with or without a default). */
 function schemaVariables(): Set<string> {
@@ -74,15 +79,18 @@ function readEnvExample(): { values: Record<string, string>; commented: Set<stri
 
 /** Compose-style interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err}, $$. */
 function interpolate(text: string, vars: Record<string, string>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (match, name?: string, colon?: string, op?: string, arg?: string) => {
-    if (match === '$$') return '$$';
-    const key = name as string;
-    const set = key in vars && (colon !== ':' || vars[key] !== '');
-    if (set) return vars[key];
-    if (op === '-') return arg ?? '';
-    if (op === '?') throw new Error(`compose: missing ${key}: ${arg ?? ''}`);
-    return '';
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g,
+    (match, name?: string, colon?: string, op?: string, arg?: string) => {
+      if (match === '$$') return '$$';
+      const key = name as string;
+      const set = key in vars && (colon !== ':' || vars[key] !== '');
+      if (set) return vars[key];
+      if (op === '-') return arg ?? '';
+      if (op === '?') throw new Error(`compose: missing ${key}: ${arg ?? ''}`);
+      return '';
+    },
+  );
 }
 
 /** Names referenced as ${NAME...} in the compose file. */
@@ -209,7 +217,9 @@ const envExample = readEnvExample();
 const compose = composeModel(envExample.values);
 const composeServices = dict(compose.services, 'services');
 const api = dict(composeServices.api, 'services.api');
-const apiEnv = Object.fromEntries(Object.entries(dict(api.environment, 'api.environment')).map(([k, v]) => [k, str(v)]));
+const apiEnv = Object.fromEntries(
+  Object.entries(dict(api.environment, 'api.environment')).map(([k, v]) => [k, str(v)]),
+);
 const apiHealthcheck = dict(api.healthcheck, 'api.healthcheck');
 const stages = dockerfileStages();
 const finalStage = stages[stages.length - 1];
@@ -224,10 +234,13 @@ const deployment = k8sObject(objects, 'Deployment');
 const podSpec = dict(dict(dict(deployment.spec, 'spec').template, 'template').spec, 'pod spec');
 const container = dict(list(podSpec.containers, 'containers')[0], 'container');
 const configMap = k8sObject(objects, 'ConfigMap');
-const configData = Object.fromEntries(Object.entries(dict(configMap.data, 'ConfigMap data')).map(([k, v]) => [k, str(v)]));
+const configData = Object.fromEntries(
+  Object.entries(dict(configMap.data, 'ConfigMap data')).map(([k, v]) => [k, str(v)]),
+);
 const secretExample = dict(parseYaml(read('deploy/k8s/secret.example.yaml')), 'secret.example.yaml');
 const probe = (name: (typeof PROBE_NAMES)[number]): Dict => dict(container[name], name);
-const probePath = (name: (typeof PROBE_NAMES)[number]): string => str(dict(probe(name).httpGet, `${name}.httpGet`).path);
+const probePath = (name: (typeof PROBE_NAMES)[number]): string =>
+  str(dict(probe(name).httpGet, `${name}.httpGet`).path);
 
 /** Settings the manifests give the app, with the schema's defaults for the rest. */
 const k8sSettings = validateEnvironment({ ...configData, ...dict(secretExample.stringData, 'stringData') });
@@ -248,14 +261,21 @@ const probePaths: Array<[string, string]> = [
 describe('docker-compose.yml', () => {
   const composeBinary = 'docker-compose';
 
-  async function composeConfig(envFile: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function composeConfig(
+    envFile: string,
+    args: string[],
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await execFileAsync(composeBinary, ['--env-file', envFile, '-f', 'docker-compose.yml', 'config', ...args], {
-        cwd: REPO_ROOT,
-        // Only what compose needs: no POSTGRES_PASSWORD from the developer's shell.
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-        timeout: 30_000,
-      });
+      const { stdout, stderr } = await execFileAsync(
+        composeBinary,
+        ['--env-file', envFile, '-f', 'docker-compose.yml', 'config', ...args],
+        {
+          cwd: REPO_ROOT,
+          // Only what compose needs: no POSTGRES_PASSWORD from the developer's shell.
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+          timeout: 30_000,
+        },
+      );
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code?: number | string; stdout?: string; stderr?: string };
@@ -277,7 +297,9 @@ describe('docker-compose.yml', () => {
     const resolved = dict(parseYaml(result.stdout), 'docker-compose config output');
     const resolvedApi = dict(dict(resolved.services, 'services').api, 'api');
 
-    const resolvedEnv = Object.fromEntries(Object.entries(dict(resolvedApi.environment, 'env')).map(([k, v]) => [k, str(v)]));
+    const resolvedEnv = Object.fromEntries(
+      Object.entries(dict(resolvedApi.environment, 'env')).map(([k, v]) => [k, str(v)]),
+    );
     expect(resolvedEnv).toEqual(apiEnv);
     expect(str(resolvedApi.stop_grace_period)).toBe(str(api.stop_grace_period));
   });
@@ -302,7 +324,10 @@ describe('docker-compose.yml', () => {
     }
     expect(JSON.stringify(dict(composeServices.postgres, 'postgres').healthcheck)).toContain('pg_isready');
     expect(JSON.stringify(dict(composeServices.redis, 'redis').healthcheck)).toContain('redis-cli ping');
-    expect(api.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(api.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    });
     expect(api.init).toBe(true);
     expect(api.cap_add).toBeUndefined();
     expect(api.privileged).toBeUndefined();
@@ -367,7 +392,7 @@ describe('.env.example', () => {
     expect([...schema].filter((name) => !listed.has(name))).toEqual([]);
   });
 
-  it("lists every variable docker-compose.yml interpolates, and nothing that nobody reads", () => {
+  it('lists every variable docker-compose.yml interpolates, and nothing that nobody reads', () => {
     const referenced = composeReferences(read('docker-compose.yml'));
     const listed = new Set([...Object.keys(envExample.values), ...envExample.commented]);
     const known = new Set<string>([...schema, ...referenced, ...HEALTHCHECK_ENV_VARS]);
@@ -400,7 +425,7 @@ describe('Dockerfile', () => {
     const ciAt = stages[deps].findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
 
     expect(stages.length).toBeGreaterThanOrEqual(3);
-    expect(read('Dockerfile')).toMatch(/ARG NODE_VERSION=(20|22|24)\b/);
+    expect(read('Dockerfile')).toMatch(/ARG NODE_VERSION=24\b/);
     expect(from[0]).toMatch(/^node:\$\{NODE_VERSION\}-(bookworm-slim|alpine)\b/);
     expect(lockfileFirst).toBeGreaterThanOrEqual(0);
     expect(lockfileFirst).toBeLessThan(ciAt);
@@ -415,29 +440,21 @@ describe('Dockerfile', () => {
     const buildTsconfig = nestCli.compilerOptions?.tsConfigPath ?? 'tsconfig.build.json';
     const extendsFile = (JSON.parse(read(buildTsconfig)) as { extends?: string }).extends?.replace(/^\.\//, '');
 
-    expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'nest-cli.json', buildTsconfig, 'scripts', 'src']));
-    // `npm run build` = nest build, then scripts/bundle.js
-    expect(JSON.parse(read('package.json')).scripts.build).toMatch(/node scripts\/bundle\.js/);
+    expect(copied).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', 'nest-cli.json', buildTsconfig, 'src']),
+    );
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.build).toBe('nest build');
     if (extendsFile) expect(copied).toContain(extendsFile);
   });
 
-  it('ships dist/main.js as a loader of one bundle: no module of dist/ is required at run time (scripts/bundle.js)', () => {
+  it('ships dist/main.js as the compiled src/main.ts, with its source map', () => {
     ensureBuilt();
-    const requiresOf = (code: string): string[] => [...code.matchAll(/\brequire\((["'`])([^"'`]+)\1\)/g)].map((m) => m[2]);
-    const loader = read('dist/main.js');
-    const bundle = read('dist/main.bundle.js');
-    const requires = requiresOf(bundle);
+    const main = read('dist/main.js');
 
-    // The loader (scripts/main-loader.js) needs Node's built-ins only and names the bundle.
-    expect(requiresOf(loader).every((r) => r.startsWith('node:'))).toBe(true);
-    expect(loader).toContain("'main.bundle.js'");
-
-    expect(bundle.length).toBeGreaterThan(1_000_000);
-    expect(requires.filter((r) => r.startsWith('.') || r.startsWith('/'))).toEqual([]);
-    // The packages that find their own files at run time stay in node_modules.
-    expect(requires).toEqual(expect.arrayContaining(['pino', 'swagger-ui-dist/absolute-path.js']));
-    // ASCII only, so that V8 holds the source as a one-byte string (see asciiOnly in the script).
-    expect(bundle.match(/[^\x00-\x7f]/g) ?? []).toEqual([]);
+    expect(main).toMatch(/\/\/# sourceMappingURL=main\.js\.map\s*$/);
+    const map = JSON.parse(read('dist/main.js.map')) as { sources: string[] };
+    expect(map.sources).toEqual(['../src/main.ts']);
   });
 
   it('runs production dependencies only, as the node user, with NODE_ENV=production and the CLI healthcheck', () => {
@@ -453,16 +470,16 @@ describe('Dockerfile', () => {
     expect(dockerHc.cmd.slice(0, 2)).toEqual(['node', 'dist/healthcheck.js']);
   });
 
-  it('writes the V8 code cache in the final stage, after its ENV lines and before USER (V8 checks the flags)', () => {
+  it("fills Node's compile cache in the final stage, after its ENV lines and before USER (the cache is keyed on the flags)", () => {
     const at = (test: (i: Instruction) => boolean): number => finalStage.findIndex(test);
-    const writeCache = at((i) => i.keyword === 'RUN' && /\bwrite-code-cache\.js\b/.test(i.args));
+    const fillCache = at((i) => i.keyword === 'RUN' && /^node\b/.test(i.args));
     const lastEnv = finalStage.map((i) => i.keyword).lastIndexOf('ENV');
     const copyDist = at((i) => i.keyword === 'COPY' && /\/app\/dist\b/.test(i.args));
 
-    expect(writeCache).toBeGreaterThan(lastEnv);
-    expect(writeCache).toBeGreaterThan(copyDist);
-    expect(writeCache).toBeLessThan(at((i) => i.keyword === 'USER'));
-    expect(finalStage[writeCache].args).toMatch(/--mount=type=bind,from=build,source=\/app\/scripts\/write-code-cache\.js\b.*\bnode \S*write-code-cache\.js dist$/);
+    expect(finalStage.some((i) => i.keyword === 'ENV' && /\bNODE_COMPILE_CACHE=/.test(i.args))).toBe(true);
+    expect(fillCache).toBeGreaterThan(lastEnv);
+    expect(fillCache).toBeGreaterThan(copyDist);
+    expect(fillCache).toBeLessThan(at((i) => i.keyword === 'USER'));
   });
 
   it("gives HEALTHCHECK a timeout above the CLI's deadline", () => {
@@ -472,7 +489,9 @@ describe('Dockerfile', () => {
   });
 
   it('keeps secrets, dependencies and build output out of the build context (.dockerignore)', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
 
     expect(ignored).toEqual(expect.arrayContaining(['.env', '**/node_modules', 'dist', '.git']));
   });
@@ -547,7 +566,9 @@ describe('Kubernetes manifests', () => {
     const labels = dict(dict(dict(deployment.spec, 'spec').template, 'template').metadata, 'metadata').labels;
 
     expect(dict(k8sObject(objects, 'Service').spec, 'svc').selector).toEqual(selector);
-    expect(dict(dict(k8sObject(objects, 'PodDisruptionBudget').spec, 'pdb').selector, 'pdb selector').matchLabels).toEqual(selector);
+    expect(
+      dict(dict(k8sObject(objects, 'PodDisruptionBudget').spec, 'pdb').selector, 'pdb selector').matchLabels,
+    ).toEqual(selector);
     expect(labels).toMatchObject(dict(selector, 'matchLabels'));
   });
 
@@ -594,7 +615,8 @@ interface RunningImage {
 function runCmd(cmd: string[], cwd: string, env: Record<string, string>): RunningImage {
   const child = spawn(cmd[0], cmd.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (l) => lines.push(l));
+  for (const stream of [child.stdout, child.stderr])
+    createInterface({ input: stream }).on('line', (l) => lines.push(l));
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   let done = false;
   void exited.then(() => {
@@ -642,12 +664,16 @@ describe('the build output, run as the image runs it', () => {
       }),
       (async () => {
         const t = Date.now();
-        await execFileAsync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
-          cwd: dir,
-          env: { ...process.env, NODE_ENV: 'production' },
-          timeout: 240_000,
-          maxBuffer: 16 * 1024 * 1024,
-        });
+        await execFileAsync(
+          'npm',
+          ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'],
+          {
+            cwd: dir,
+            env: { ...process.env, NODE_ENV: 'production' },
+            timeout: 240_000,
+            maxBuffer: 16 * 1024 * 1024,
+          },
+        );
         timings.npmCiMs = Date.now() - t;
       })(),
     ]);
@@ -658,7 +684,9 @@ describe('the build output, run as the image runs it', () => {
     const imageEnv = Object.fromEntries(
       finalStage
         .filter((i) => i.keyword === 'ENV')
-        .flatMap((i) => [...i.args.matchAll(/([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|(\S+))/g)].map((m) => [m[1], m[2] ?? m[3]])),
+        .flatMap((i) =>
+          [...i.args.matchAll(/([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|(\S+))/g)].map((m) => [m[1], m[2] ?? m[3]]),
+        ),
     );
     env = {
       PATH: process.env.PATH ?? '',
@@ -674,14 +702,17 @@ describe('the build output, run as the image runs it', () => {
       REDIS__PORT: String(rd.port),
       REDIS__PASSWORD: 'deploy-test-redis-pw',
     };
-    // The final stage's RUN: the V8 code cache, under the image's ENV (NODE_OPTIONS) only.
+    // The final stage's RUN: fills the compile cache under the image's ENV only.
     let t = Date.now();
-    await execFileAsync(process.execPath, [join(REPO_ROOT, 'scripts', 'write-code-cache.js'), 'dist'], {
+    const cacheDir = join(dir, '.compile-cache');
+    const fill = finalStage.find((i) => i.keyword === 'RUN' && /^node\b/.test(i.args));
+    await execFileAsync('sh', ['-c', fill?.args ?? 'false'], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '', ...imageEnv },
+      env: { PATH: process.env.PATH ?? '', ...imageEnv, NODE_COMPILE_CACHE: cacheDir },
       timeout: 60_000,
     });
-    timings.codeCacheMs = Date.now() - t;
+    timings.compileCacheMs = Date.now() - t;
+    env.NODE_COMPILE_CACHE = cacheDir;
     t = Date.now();
     app = runCmd(dockerCmd, dir, env);
     const running = app;
@@ -726,8 +757,8 @@ describe('the build output, run as the image runs it', () => {
     expect(await status(Number(env.PORT), '/health/not-a-probe')).toBe(404);
   });
 
-  it('has the V8 code cache written under the image ENV (scripts/write-code-cache.js checks V8 accepts it)', () => {
-    expect(existsSync(join(dir, 'dist', 'main.bundle.cache'))).toBe(true);
+  it('has a compile cache filled under the image ENV', () => {
+    expect(readdirSync(join(dir, '.compile-cache'), { recursive: true }).length).toBeGreaterThan(100);
   });
 
   it('answers /health/live and /health/ready with 200', async () => {

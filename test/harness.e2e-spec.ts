@@ -38,14 +38,19 @@ async function pingWithin(fixture: RedisFixture, timeoutMs: number): Promise<str
 describe('harness: waitFor', () => {
   it('returns the first truthy value', async () => {
     let calls = 0;
-    await expect(waitFor(async () => ++calls >= 3 && calls, { timeoutMs: 1_000, intervalMs: 1, description: 'three calls' })).resolves.toBe(3);
+    await expect(
+      waitFor(() => ++calls >= 3 && calls, { timeoutMs: 1_000, intervalMs: 1, description: 'three calls' }),
+    ).resolves.toBe(3);
   });
 
   it('fails naming what it waited for, also when one call hangs', async () => {
-    await expect(waitFor(async () => false, { timeoutMs: 100, intervalMs: 10, description: 'the impossible' })).rejects.toThrow(
-      new WaitTimeoutError('the impossible', 100),
-    );
-    const hang = waitFor(() => new Promise<boolean>(() => undefined), { timeoutMs: 100, description: 'a hanging check' });
+    await expect(
+      waitFor(() => false, { timeoutMs: 100, intervalMs: 10, description: 'the impossible' }),
+    ).rejects.toThrow(new WaitTimeoutError('the impossible', 100));
+    const hang = waitFor(() => new Promise<boolean>(() => undefined), {
+      timeoutMs: 100,
+      description: 'a hanging check',
+    });
     await expect(hang).rejects.toThrow(/Timed out after 100 ms waiting for a hanging check/);
   });
 });
@@ -69,7 +74,14 @@ describe('harness: redis-server fixture', () => {
   });
 
   it('requires the password', async () => {
-    const client = new Redis({ port: redis.port, host: redis.host, lazyConnect: true, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const client = new Redis({
+      port: redis.port,
+      host: redis.host,
+      lazyConnect: true,
+      enableReadyCheck: false,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -158,12 +170,19 @@ describe('harness: postgres fixture', () => {
   it('starts its own cluster on a free loopback port (never 5432) with database app', async () => {
     expect(pg.port).not.toBe(5432);
     expect(pg.url()).toBe(`postgres://postgres@127.0.0.1:${pg.port}/app`);
-    const [row] = await pg.query<{ db: string; answer: number }>('SELECT current_database() AS db, $1::int AS answer', [42]);
+    const [row] = await pg.query<{ db: string; answer: number }>(
+      'SELECT current_database() AS db, $1::int AS answer',
+      [42],
+    );
     expect(row).toEqual({ db: 'app', answer: 42 });
-    const [{ setting }] = await pg.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'data_directory'`);
+    const [{ setting }] = await pg.query<{ setting: string }>(
+      `SELECT setting FROM pg_settings WHERE name = 'data_directory'`,
+    );
     expect(setting).toBe(pg.dataDir);
     // pid is the postmaster itself (not a runuser wrapper).
-    expect(readFileSync(`/proc/${pg.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['-D', pg.dataDir]));
+    expect(readFileSync(`/proc/${pg.pid}/cmdline`, 'utf8').split('\0')).toEqual(
+      expect.arrayContaining(['-D', pg.dataDir]),
+    );
     expect(readFileSync(`/proc/${pg.pid}/comm`, 'utf8').trim()).toBe('postgres');
   });
 
@@ -230,7 +249,7 @@ describe('harness: postgres fixture', () => {
   it('destroy removes the processes and the temp dir', async () => {
     const { pid, dir } = pg;
     await pg.destroy();
-    await waitFor(async () => isProcessGone(pid), { timeoutMs: 5_000, description: 'postmaster to be gone' });
+    await waitFor(() => isProcessGone(pid), { timeoutMs: 5_000, description: 'postmaster to be gone' });
     expect(existsSync(dir)).toBe(false);
   });
 });
@@ -254,7 +273,7 @@ describe('harness: a test process that dies leaves nothing behind', () => {
     expect(signal).toBe('SIGKILL');
     const { pids, dirs } = JSON.parse(stdout) as { pids: number[]; dirs: string[] };
     expect(pids.every((pid) => pid > 0)).toBe(true);
-    await waitFor(async () => pids.every(isProcessGone) && !dirs.some((dir) => existsSync(dir)), {
+    await waitFor(() => pids.every(isProcessGone) && !dirs.some((dir) => existsSync(dir)), {
       timeoutMs: 10_000,
       description: `orphaned servers ${pids.join(', ')} and dirs ${dirs.join(', ')} to be cleaned up`,
     });

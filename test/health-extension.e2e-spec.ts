@@ -69,7 +69,14 @@ describe('a third health check registered without touching the controller', () =
 
   const get = async (path: string) => {
     const res = await app.inject({ method: 'GET', url: path });
-    return { status: res.statusCode, body: res.json() as { status: string; error: Record<string, { message?: string }>; details: Record<string, unknown> } };
+    return {
+      status: res.statusCode,
+      body: res.json<{
+        status: string;
+        error: Record<string, { message?: string }>;
+        details: Record<string, unknown>;
+      }>(),
+    };
   };
 
   beforeAll(async () => {
@@ -102,10 +109,13 @@ describe('a third health check registered without touching the controller', () =
   });
 
   it('includes the new check in readiness and gives it its own endpoints', async () => {
-    const ready = await waitFor(async () => {
-      const r = await get('/health/ready');
-      return r.status === 200 && r.body.status === 'ok' ? r : undefined;
-    }, { timeoutMs: 10_000, description: 'readiness ok with upstream' });
+    const ready = await waitFor(
+      async () => {
+        const r = await get('/health/ready');
+        return r.status === 200 && r.body.status === 'ok' ? r : undefined;
+      },
+      { timeoutMs: 10_000, description: 'readiness ok with upstream' },
+    );
     expect(Object.keys(ready.body.details).sort()).toEqual(['db', 'redis', 'upstream']);
     expect((await get('/health/upstream')).status).toBe(200);
     expect((await get('/health/ready/upstream')).status).toBe(200);
@@ -114,10 +124,13 @@ describe('a third health check registered without touching the controller', () =
   it('keeps readiness 200 "degraded" when the optional upstream is down', async () => {
     upstreamStatus = 500;
     try {
-      const degraded = await waitFor(async () => {
-        const r = await get('/health/ready');
-        return r.body.status === 'degraded' ? r : undefined;
-      }, { timeoutMs: 5000, description: 'degraded' });
+      const degraded = await waitFor(
+        async () => {
+          const r = await get('/health/ready');
+          return r.body.status === 'degraded' ? r : undefined;
+        },
+        { timeoutMs: 5000, description: 'degraded' },
+      );
       expect(degraded.status).toBe(200);
       expect(degraded.body.error.upstream).toMatchObject({ message: 'error' });
       expect((await get('/health/ready/upstream')).body.status).toBe('degraded');

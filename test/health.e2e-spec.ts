@@ -45,7 +45,12 @@ function appEnv(redis: RedisFixture, pg: PostgresFixture, extra: Record<string, 
 }
 
 /** Polls readiness until `predicate` holds, asserting every answer stays within the budget. */
-async function readinessUntil(app: AppProcess, description: string, predicate: (p: Probe) => boolean, timeoutMs = 10_000): Promise<Probe> {
+async function readinessUntil(
+  app: AppProcess,
+  description: string,
+  predicate: (p: Probe) => boolean,
+  timeoutMs = 10_000,
+): Promise<Probe> {
   return waitFor(
     async () => {
       const p = await probe(app, '/health/ready');
@@ -76,7 +81,12 @@ describe('health probes with every dependency up', () => {
     for (const path of ['/health', '/health/live']) {
       const p = await probe(app, path);
       expect(p.status).toBe(200);
-      expect(p.body).toEqual({ status: 'ok', timestamp: expect.any(String), version: expect.any(String), uptime_seconds: expect.any(Number) });
+      expect(p.body).toEqual({
+        status: 'ok',
+        timestamp: expect.any(String),
+        version: expect.any(String),
+        uptime_seconds: expect.any(Number),
+      });
       expect(p.headers.get('cache-control')).toBe('no-store');
     }
   });
@@ -103,11 +113,19 @@ describe('health probes with every dependency up', () => {
   it('answers 404 for an unknown check and 400 for an unknown exclude, in the body shape of every other route', async () => {
     for (const path of ['/health/ready/nope', '/health/nope']) {
       const missing = await probe(app, path);
-      expect(JSON.parse(missing.text)).toEqual({ statusCode: 404, message: "unknown health check 'nope'", error: 'Not Found' });
+      expect(JSON.parse(missing.text)).toEqual({
+        statusCode: 404,
+        message: "unknown health check 'nope'",
+        error: 'Not Found',
+      });
       expect(missing.headers.get('cache-control')).toBe('no-store');
     }
     const bad = await probe(app, '/health/ready?exclude=redis,nope');
-    expect(JSON.parse(bad.text)).toEqual({ statusCode: 400, message: 'unknown health check in exclude: nope', error: 'Bad Request' });
+    expect(JSON.parse(bad.text)).toEqual({
+      statusCode: 400,
+      message: 'unknown health check in exclude: nope',
+      error: 'Bad Request',
+    });
     expect((await probe(app, '/health/ready?exclude=redis&exclude=nope')).status).toBe(400);
   });
 
@@ -117,7 +135,11 @@ describe('health probes with every dependency up', () => {
   });
 
   it('hides details from anonymous callers and callers with a wrong token', async () => {
-    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: DETAILS_TOKEN }];
+    const variants: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer wrong-token-wrong-token' },
+      { authorization: DETAILS_TOKEN },
+    ];
     for (const headers of variants) {
       const p = await probe(app, '/health/ready', headers);
       expect(p.text).not.toMatch(/redis_version|version"|127\.0\.0\.1|"host"/);
@@ -160,7 +182,9 @@ describe('health probes with every dependency up', () => {
     expect(pings).toBeLessThanOrEqual(2 * intervals);
     expect(pings).toBeGreaterThan(0);
     if (services.pg.hasPgStatStatements) {
-      const rows = await services.pg.query<{ calls: string }>("SELECT calls FROM pg_stat_statements WHERE query IN ('SELECT 1', 'SELECT $1')");
+      const rows = await services.pg.query<{ calls: string }>(
+        "SELECT calls FROM pg_stat_statements WHERE query IN ('SELECT 1', 'SELECT $1')",
+      );
       const selects = rows.reduce((sum, r) => sum + Number(r.calls), 0);
       expect(selects).toBeLessThanOrEqual(intervals);
       expect(selects).toBeGreaterThan(0);
@@ -236,14 +260,23 @@ describe('health probes with a wrong Redis password', () => {
   const services = useServices({ password });
 
   beforeAll(async () => {
-    app = await startApp(appEnv(services.redis, services.pg, { REDIS_URL: `redis://:${wrong}@127.0.0.1:${services.redis.port}/0`, NODE_ENV: 'production' }));
+    app = await startApp(
+      appEnv(services.redis, services.pg, {
+        REDIS_URL: `redis://:${wrong}@127.0.0.1:${services.redis.port}/0`,
+        NODE_ENV: 'production',
+      }),
+    );
   });
   afterAll(async () => {
     await app?.stop();
   });
 
   it('answers 503 authentication failed and never shows the password', async () => {
-    const p = await readinessUntil(app, 'authentication failed', (r) => r.body.error.redis?.message === 'authentication failed');
+    const p = await readinessUntil(
+      app,
+      'authentication failed',
+      (r) => r.body.error.redis?.message === 'authentication failed',
+    );
     expect(p.status).toBe(503);
     const authorized = await probe(app, '/health/redis', { authorization: `Bearer ${DETAILS_TOKEN}` });
     for (const text of [p.text, authorized.text, app.output()]) {
@@ -263,7 +296,10 @@ describe('startup probe', () => {
       const first = await probe(app, '/health/startup');
       expect(first.status).toBe(503);
       await redis.start();
-      await waitFor(async () => (await probe(app, '/health/startup')).status === 200, { timeoutMs: 10_000, description: 'startup 200' });
+      await waitFor(async () => (await probe(app, '/health/startup')).status === 200, {
+        timeoutMs: 10_000,
+        description: 'startup 200',
+      });
       await redis.kill();
       await readinessUntil(app, 'readiness 503', (p) => p.status === 503);
       expect((await probe(app, '/health/startup')).status).toBe(200);

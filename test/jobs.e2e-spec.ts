@@ -56,7 +56,8 @@ const inject =
   async (method, path, headers, body) => {
     const response = await target.inject({ method: method as 'GET', url: path, headers, payload: body });
     const answered = new Headers();
-    for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) answered.set(name, String(value));
+    for (const [name, value] of Object.entries(response.headers))
+      if (value !== undefined) answered.set(name, String(value));
     return { status: response.statusCode, headers: answered, text: response.body };
   };
 
@@ -84,7 +85,10 @@ async function call<T = unknown>(
   return { ...response, json: json as T, ms };
 }
 
-const createJob = async (body: unknown = { type: 'report.render', payload: { reportId: 1 } }, headers?: Record<string, string>) => {
+const createJob = async (
+  body: unknown = { type: 'report.render', payload: { reportId: 1 } },
+  headers?: Record<string, string>,
+) => {
   const answer = await call<Job>('POST', '/jobs', { body, headers });
   expect(answer.status).toBe(201);
   return answer.json;
@@ -93,7 +97,12 @@ const patchJob = (id: string, body: unknown) => call<Job>('PATCH', `/jobs/${id}`
 
 /** Runs `fn` on a short-lived client of the app's logical DB (inspection and fault injection only). */
 async function inDb<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis(redis.url(DB), { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(redis.url(DB), {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -143,7 +152,10 @@ beforeAll(async () => {
     REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
   };
   app = await startApp(env);
-  await waitFor(async () => (await call('GET', '/jobs?limit=1')).status === 200, { timeoutMs: 10_000, description: 'the jobs API to answer 200' });
+  await waitFor(async () => (await call('GET', '/jobs?limit=1')).status === 200, {
+    timeoutMs: 10_000,
+    description: 'the jobs API to answer 200',
+  });
 });
 
 afterAll(async () => {
@@ -193,7 +205,10 @@ describe('create and get', () => {
     expect(found.status).toBe(200);
     expect(found.json).toEqual(job);
     expect(missing.status).toBe(404);
-    expect(missing.json).toMatchObject({ statusCode: 404, message: 'job 00000000-0000-4000-8000-000000000000 not found' });
+    expect(missing.json).toMatchObject({
+      statusCode: 404,
+      message: 'job 00000000-0000-4000-8000-000000000000 not found',
+    });
   });
 
   it('stores the job under the configured prefix in the configured logical DB only', async () => {
@@ -216,7 +231,12 @@ describe('update', () => {
     expect(running.json.status).toBe('running');
     expect(running.json.expires_at).toBeUndefined();
     expect(done.status).toBe(200);
-    expect(done.json).toMatchObject({ id: job.id, status: 'succeeded', result: { pages: 3, urls: [] }, created_at: job.created_at });
+    expect(done.json).toMatchObject({
+      id: job.id,
+      status: 'succeeded',
+      result: { pages: 3, urls: [] },
+      created_at: job.created_at,
+    });
     expect(done.json.history.map((h) => h.status)).toEqual(['pending', 'running', 'succeeded']);
     expect(Date.parse(done.json.updated_at)).toBeGreaterThanOrEqual(Date.parse(running.json.updated_at));
     expect(Date.parse(done.json.expires_at ?? '')).toBe(Date.parse(done.json.updated_at) + RETENTION_SECONDS * 1000);
@@ -245,9 +265,13 @@ describe('update', () => {
     const job = await createJob();
     for (const status of steps.slice(0, -1)) expect((await patchJob(job.id, { status })).status).toBe(200);
 
-    const answer = await call<{ statusCode: number; message: string; current_status: string }>('PATCH', `/jobs/${job.id}`, {
-      body: { status: steps.at(-1) },
-    });
+    const answer = await call<{ statusCode: number; message: string; current_status: string }>(
+      'PATCH',
+      `/jobs/${job.id}`,
+      {
+        body: { status: steps.at(-1) },
+      },
+    );
 
     expect(answer.status).toBe(409);
     expect(answer.json.message).toContain(`current status is ${current}`);
@@ -257,7 +281,9 @@ describe('update', () => {
   it('answers 409 for pending → succeeded (a job must run first)', async () => {
     const job = await createJob();
 
-    const answer = await call<{ message: string }>('PATCH', `/jobs/${job.id}`, { body: { status: 'succeeded', result: 1 } });
+    const answer = await call<{ message: string }>('PATCH', `/jobs/${job.id}`, {
+      body: { status: 'succeeded', result: 1 },
+    });
 
     expect(answer.status).toBe(409);
     expect(answer.json.message).toContain('current status is pending');
@@ -273,7 +299,9 @@ describe('update', () => {
     const job = await createJob();
     const targets = Array.from({ length: 100 }, (_, i) => ['running', 'succeeded', 'failed'][i % 3]);
 
-    const answers = await Promise.all(targets.map((status) => call<Job & { message: string }>('PATCH', `/jobs/${job.id}`, { body: { status } })));
+    const answers = await Promise.all(
+      targets.map((status) => call<Job & { message: string }>('PATCH', `/jobs/${job.id}`, { body: { status } })),
+    );
 
     const ok = answers.filter((a) => a.status === 200);
     const conflicts = answers.filter((a) => a.status === 409);
@@ -296,7 +324,9 @@ describe('update', () => {
   it('creates 100 jobs concurrently with distinct ids, all listed', async () => {
     await inDb((r) => r.flushdb());
 
-    const created = await Promise.all(Array.from({ length: 100 }, (_, i) => createJob({ type: 'burst', payload: { i } })));
+    const created = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => createJob({ type: 'burst', payload: { i } })),
+    );
 
     expect(new Set(created.map((j) => j.id)).size).toBe(100);
     const listed = await listAll();
@@ -394,7 +424,9 @@ describe('in process (createApp + inject)', () => {
       expect(pttl).toBeGreaterThan((RETENTION_SECONDS - 5) * 1000);
       expect(pttl).toBeLessThanOrEqual(RETENTION_SECONDS * 1000);
       const expiresAt = await inDb((r) => r.pexpiretime(jobKey(job.id)));
-      const score = await inDb(async (r) => r.zscore(`${PREFIX}expiry`, await r.hget(jobKey(job.id), 'member') ?? ''));
+      const score = await inDb(async (r) =>
+        r.zscore(`${PREFIX}expiry`, (await r.hget(jobKey(job.id), 'member')) ?? ''),
+      );
       expect(Number(score)).toBe(expiresAt);
       expect(Date.parse(done.expires_at ?? '')).toBe(expiresAt);
     });
@@ -407,7 +439,10 @@ describe('in process (createApp + inject)', () => {
       expect((await indexesHolding(member)).sort()).toEqual(['expiry', 'index', 'index:failed']);
 
       await inDb((r) => r.pexpire(jobKey(gone.id), 1));
-      await waitFor(async () => (await inDb((r) => r.exists(jobKey(gone.id)))) === 0, { timeoutMs: 2000, description: 'the job key to expire' });
+      await waitFor(async () => (await inDb((r) => r.exists(jobKey(gone.id)))) === 0, {
+        timeoutMs: 2000,
+        description: 'the job key to expire',
+      });
 
       expect((await call('GET', `/jobs/${gone.id}`)).status).toBe(404);
       const listed = await listAll();
@@ -436,42 +471,140 @@ describe('in process (createApp + inject)', () => {
   describe('bad requests', () => {
     const ID = '3f1c2a9e-8b7d-4c6e-9a5b-0d1e2f3a4b5c';
     const junkCursor = Buffer.from('not an index member').toString('base64url');
-    type Case = [name: string, method: string, path: string, status: number, message: string, request: { raw?: string; body?: unknown; headers?: Record<string, string> }];
+    type Case = [
+      name: string,
+      method: string,
+      path: string,
+      status: number,
+      message: string,
+      request: { raw?: string; body?: unknown; headers?: Record<string, string> },
+    ];
     const cases: Case[] = [
       ['malformed JSON', 'POST', '/jobs', 400, 'not valid JSON', { raw: '{"type": "a", payload' }],
-      ['empty JSON body', 'POST', '/jobs', 400, 'Body cannot be empty', { raw: '', headers: { 'content-type': 'application/json' } }],
+      [
+        'empty JSON body',
+        'POST',
+        '/jobs',
+        400,
+        'Body cannot be empty',
+        { raw: '', headers: { 'content-type': 'application/json' } },
+      ],
       ['body is an array', 'POST', '/jobs', 400, 'body must be a JSON object', { body: [{ type: 'a', payload: {} }] }],
       ['body is a string', 'POST', '/jobs', 400, 'body must be a JSON object', { body: 'job' }],
-      ['body is text/plain', 'POST', '/jobs', 400, 'body must be a JSON object', { raw: 'type=a', headers: { 'content-type': 'text/plain' } }],
+      [
+        'body is text/plain',
+        'POST',
+        '/jobs',
+        400,
+        'body must be a JSON object',
+        { raw: 'type=a', headers: { 'content-type': 'text/plain' } },
+      ],
       ['empty object', 'POST', '/jobs', 400, 'type is required', { body: {} }],
       ['missing type', 'POST', '/jobs', 400, 'type is required', { body: { payload: {} } }],
       ['missing payload', 'POST', '/jobs', 400, 'payload is required', { body: { type: 'a' } }],
       ['numeric type', 'POST', '/jobs', 400, 'type must be a string', { body: { type: 5, payload: {} } }],
       ['blank type', 'POST', '/jobs', 400, 'type must not be blank', { body: { type: '   ', payload: {} } }],
-      ['overlong type', 'POST', '/jobs', 400, 'type must be at most 128 characters', { body: { type: 'x'.repeat(129), payload: {} } }],
-      ['array payload', 'POST', '/jobs', 400, 'payload must be a JSON object', { body: { type: 'a', payload: [1, 2] } }],
+      [
+        'overlong type',
+        'POST',
+        '/jobs',
+        400,
+        'type must be at most 128 characters',
+        { body: { type: 'x'.repeat(129), payload: {} } },
+      ],
+      [
+        'array payload',
+        'POST',
+        '/jobs',
+        400,
+        'payload must be a JSON object',
+        { body: { type: 'a', payload: [1, 2] } },
+      ],
       ['string payload', 'POST', '/jobs', 400, 'payload must be a JSON object', { body: { type: 'a', payload: 'x' } }],
       ['null payload', 'POST', '/jobs', 400, 'payload is required', { body: { type: 'a', payload: null } }],
-      ['unknown field', 'POST', '/jobs', 400, 'property status should not exist', { body: { type: 'a', payload: {}, status: 'running' } }],
-      ['prototype pollution', 'POST', '/jobs', 400, 'JSON', { raw: '{"type":"a","payload":{"__proto__":{"admin":true}}}' }],
-      ['oversize body', 'POST', '/jobs', 413, 'too large', { body: { type: 'a', payload: { blob: 'x'.repeat(1100 * 1024) } } }],
+      [
+        'unknown field',
+        'POST',
+        '/jobs',
+        400,
+        'property status should not exist',
+        { body: { type: 'a', payload: {}, status: 'running' } },
+      ],
+      [
+        'prototype pollution',
+        'POST',
+        '/jobs',
+        400,
+        'JSON',
+        { raw: '{"type":"a","payload":{"__proto__":{"admin":true}}}' },
+      ],
+      [
+        'oversize body',
+        'POST',
+        '/jobs',
+        413,
+        'too large',
+        { body: { type: 'a', payload: { blob: 'x'.repeat(1100 * 1024) } } },
+      ],
       ['invalid id on GET', 'GET', '/jobs/not-a-uuid', 400, 'id must be a UUID v4', {}],
       ['UUID v1 id on GET', 'GET', '/jobs/3f1c2a9e-8b7d-11ee-9a5b-0d1e2f3a4b5c', 400, 'id must be a UUID v4', {}],
       ['invalid id on PATCH', 'PATCH', '/jobs/123', 400, 'id must be a UUID v4', { body: { status: 'running' } }],
       ['missing status', 'PATCH', `/jobs/${ID}`, 400, 'status is required', { body: {} }],
-      ['unknown status', 'PATCH', `/jobs/${ID}`, 400, 'status must be one of: running, succeeded, failed', { body: { status: 'done' } }],
+      [
+        'unknown status',
+        'PATCH',
+        `/jobs/${ID}`,
+        400,
+        'status must be one of: running, succeeded, failed',
+        { body: { status: 'done' } },
+      ],
       ['status back to pending', 'PATCH', `/jobs/${ID}`, 400, 'status must be one of', { body: { status: 'pending' } }],
       ['numeric status', 'PATCH', `/jobs/${ID}`, 400, 'status must be one of', { body: { status: 1 } }],
-      ['result while running', 'PATCH', `/jobs/${ID}`, 400, 'result is only allowed when status is succeeded', { body: { status: 'running', result: 1 } }],
-      ['error with succeeded', 'PATCH', `/jobs/${ID}`, 400, 'error is only allowed when status is failed', { body: { status: 'succeeded', error: 'x' } }],
-      ['numeric error', 'PATCH', `/jobs/${ID}`, 400, 'error must be a string or a JSON object', { body: { status: 'failed', error: 42 } }],
-      ['unknown PATCH field', 'PATCH', `/jobs/${ID}`, 400, 'property type should not exist', { body: { status: 'running', type: 'b' } }],
+      [
+        'result while running',
+        'PATCH',
+        `/jobs/${ID}`,
+        400,
+        'result is only allowed when status is succeeded',
+        { body: { status: 'running', result: 1 } },
+      ],
+      [
+        'error with succeeded',
+        'PATCH',
+        `/jobs/${ID}`,
+        400,
+        'error is only allowed when status is failed',
+        { body: { status: 'succeeded', error: 'x' } },
+      ],
+      [
+        'numeric error',
+        'PATCH',
+        `/jobs/${ID}`,
+        400,
+        'error must be a string or a JSON object',
+        { body: { status: 'failed', error: 42 } },
+      ],
+      [
+        'unknown PATCH field',
+        'PATCH',
+        `/jobs/${ID}`,
+        400,
+        'property type should not exist',
+        { body: { status: 'running', type: 'b' } },
+      ],
       ['limit 0', 'GET', '/jobs?limit=0', 400, 'limit must be an integer from 1 to 100', {}],
       ['limit 101', 'GET', '/jobs?limit=101', 400, 'limit must be an integer from 1 to 100', {}],
       ['limit not a number', 'GET', '/jobs?limit=ten', 400, 'limit must be an integer', {}],
       ['limit fractional', 'GET', '/jobs?limit=2.5', 400, 'limit must be an integer', {}],
       ['limit repeated', 'GET', '/jobs?limit=1&limit=2', 400, 'limit must be an integer', {}],
-      ['unknown status filter', 'GET', '/jobs?status=done', 400, 'status must be one of: pending, running, succeeded, failed', {}],
+      [
+        'unknown status filter',
+        'GET',
+        '/jobs?status=done',
+        400,
+        'status must be one of: pending, running, succeeded, failed',
+        {},
+      ],
       ['garbage cursor', 'GET', '/jobs?cursor=%24%24%24', 400, 'cursor is invalid', {}],
       ['well-formed but foreign cursor', 'GET', `/jobs?cursor=${junkCursor}`, 400, 'cursor is invalid', {}],
       ['unknown query parameter', 'GET', '/jobs?sort=asc', 400, 'property sort should not exist', {}],
@@ -541,7 +674,10 @@ describe('Redis faults', () => {
     expect(answer.text).not.toContain(String(redis.port));
   };
   const recovered = () =>
-    waitFor(async () => (await call('GET', '/jobs?limit=1')).status === 200, { timeoutMs: 10_000, description: 'the jobs API to answer 200 again' });
+    waitFor(async () => (await call('GET', '/jobs?limit=1')).status === 200, {
+      timeoutMs: 10_000,
+      description: 'the jobs API to answer 200 again',
+    });
 
   it('answers 503 quickly while Redis is killed, logs each failure once, redacted, and recovers after start', async () => {
     const job = await createJob();
@@ -560,7 +696,10 @@ describe('Redis faults', () => {
         expectUnavailable(answer);
         expect(answer.ms).toBeLessThan(500);
       }
-      await waitFor(async () => unavailableLines() === logged + 4, { timeoutMs: 2000, description: 'one log line per failed request' });
+      await waitFor(() => unavailableLines() === logged + 4, {
+        timeoutMs: 2000,
+        description: 'one log line per failed request',
+      });
       expect(app.output()).not.toContain(PASSWORD);
     } finally {
       await redis.start();

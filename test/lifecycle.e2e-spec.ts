@@ -70,13 +70,21 @@ describe('SIGTERM under a steady stream of requests', () => {
     };
     const workers = Array.from({ length: 6 }, worker);
 
-    await waitFor(async () => results.length > 100, { timeoutMs: 5000, description: 'traffic flowing' });
+    await waitFor(() => results.length > 100, { timeoutMs: 5000, description: 'traffic flowing' });
     signalledAt = Date.now();
     app.signal('SIGTERM');
     app.signal('SIGTERM'); // a second signal must not start a second shutdown
     await Promise.all([watcher, ...workers]);
     const exit = await app.exited;
-    if (process.env.DEBUG_SHUTDOWN) process.stdout.write(`${app.lines().filter((l) => /Shutdown|closed/.test(l)).join('\n')}\nexit after ${Date.now() - signalledAt} ms, ${results.filter((r) => r.at >= signalledAt).length} requests during drain\n`);
+    if (process.env.DEBUG_SHUTDOWN)
+      process.stdout.write(
+        `${app
+          .lines()
+          .filter((l) => /Shutdown|closed/.test(l))
+          .join(
+            '\n',
+          )}\nexit after ${Date.now() - signalledAt} ms, ${results.filter((r) => r.at >= signalledAt).length} requests during drain\n`,
+      );
 
     const duringDrain = results.filter((r) => r.at >= signalledAt);
     expect(readyFailedAt - signalledAt).toBeLessThan(500);
@@ -113,23 +121,32 @@ describe('resilience', () => {
   it('survives 5 Redis and 5 PostgreSQL restarts under probe traffic without growing', async () => {
     const app = await startApp(env(services.redis, services.pg));
     try {
-      await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
+      await waitFor(async () => (await status(app, '/health/ready')) === 200, {
+        timeoutMs: 5000,
+        description: 'ready',
+      });
       let probing = true;
       const traffic = (async () => {
         while (probing) await Promise.all(['/health/ready', '/health/live', '/health/db'].map((p) => status(app, p)));
       })();
       const warm = Date.now();
-      await waitFor(async () => Date.now() - warm > 1500, { timeoutMs: 3000, intervalMs: 100, description: 'warm-up' });
+      await waitFor(() => Date.now() - warm > 1500, { timeoutMs: 3000, intervalMs: 100, description: 'warm-up' });
       const rssBefore = rssKb(app.pid);
       for (let i = 0; i < 5; i++) {
         await services.redis.restart();
         await services.pg.restart();
-        await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 15_000, description: `ready after restart ${i + 1}` });
+        await waitFor(async () => (await status(app, '/health/ready')) === 200, {
+          timeoutMs: 15_000,
+          description: `ready after restart ${i + 1}`,
+        });
       }
       probing = false;
       await traffic;
       const rssAfter = rssKb(app.pid);
-      if (process.env.DEBUG_SHUTDOWN) process.stdout.write(`restart loop: RSS ${rssBefore} kB -> ${rssAfter} kB (${((rssAfter / rssBefore - 1) * 100).toFixed(1)} %)\n`);
+      if (process.env.DEBUG_SHUTDOWN)
+        process.stdout.write(
+          `restart loop: RSS ${rssBefore} kB -> ${rssAfter} kB (${((rssAfter / rssBefore - 1) * 100).toFixed(1)} %)\n`,
+        );
       expect(isProcessGone(app.pid)).toBe(false);
       expect(rssAfter / rssBefore).toBeLessThan(1.1);
       expect(await status(app, '/health/ready')).toBe(200);
@@ -138,22 +155,31 @@ describe('resilience', () => {
     }
   });
 
-  it.each(['redis', 'postgres'] as const)('boots with %s down and becomes ready when it starts, without a restart', async (which) => {
-    if (which === 'redis') await services.redis.kill();
-    else await services.pg.stop();
-    const app = await startApp(env(services.redis, services.pg));
-    try {
-      expect(await status(app, '/health/live')).toBe(200);
-      expect(await status(app, '/health/startup')).toBe(503);
-      expect(await status(app, '/health/ready')).toBe(503);
-      if (which === 'redis') await services.redis.start();
-      else await services.pg.start();
-      await waitFor(async () => (await status(app, '/health/startup')) === 200, { timeoutMs: 10_000, description: 'startup 200' });
-      await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 10_000, description: 'ready 200' });
-    } finally {
-      await app.stop();
-    }
-  });
+  it.each(['redis', 'postgres'] as const)(
+    'boots with %s down and becomes ready when it starts, without a restart',
+    async (which) => {
+      if (which === 'redis') await services.redis.kill();
+      else await services.pg.stop();
+      const app = await startApp(env(services.redis, services.pg));
+      try {
+        expect(await status(app, '/health/live')).toBe(200);
+        expect(await status(app, '/health/startup')).toBe(503);
+        expect(await status(app, '/health/ready')).toBe(503);
+        if (which === 'redis') await services.redis.start();
+        else await services.pg.start();
+        await waitFor(async () => (await status(app, '/health/startup')) === 200, {
+          timeoutMs: 10_000,
+          description: 'startup 200',
+        });
+        await waitFor(async () => (await status(app, '/health/ready')) === 200, {
+          timeoutMs: 10_000,
+          description: 'ready 200',
+        });
+      } finally {
+        await app.stop();
+      }
+    },
+  );
 
   it('boots with Redis paused and becomes ready when it resumes', async () => {
     await services.redis.pause();
@@ -165,7 +191,10 @@ describe('resilience', () => {
       await services.redis.resume();
     }
     try {
-      await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 10_000, description: 'ready 200' });
+      await waitFor(async () => (await status(app, '/health/ready')) === 200, {
+        timeoutMs: 10_000,
+        description: 'ready 200',
+      });
     } finally {
       await app.stop();
     }

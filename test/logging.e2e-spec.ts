@@ -50,7 +50,7 @@ const accessLine = (app: AppProcess, reqId: string): LogLine | undefined =>
   jsonLines(app).find((l) => l.reqId === reqId && l.req !== undefined && l.res !== undefined);
 
 async function awaitAccessLine(app: AppProcess, reqId: string): Promise<LogLine> {
-  return waitFor(async () => accessLine(app, reqId), { timeoutMs: 5000, description: `access line of ${reqId}` });
+  return waitFor(() => accessLine(app, reqId), { timeoutMs: 5000, description: `access line of ${reqId}` });
 }
 
 describe('logging (built app, NODE_ENV=production)', () => {
@@ -124,7 +124,11 @@ describe('logging (built app, NODE_ENV=production)', () => {
     });
 
     it('puts the request id on lines logged while the request is served, not only on the access line', async () => {
-      await fetch(app.url('/jobs'), { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'obs-e2e-inner' }, body: '{"type":"a","payload":{}}' });
+      await fetch(app.url('/jobs'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'obs-e2e-inner' },
+        body: '{"type":"a","payload":{}}',
+      });
       await awaitAccessLine(app, 'obs-e2e-inner');
       const lines = jsonLines(app).filter((l) => l.reqId === 'obs-e2e-inner');
       // The jobs API logs the unavailable store inside the request, then pino-http logs the access line.
@@ -132,7 +136,16 @@ describe('logging (built app, NODE_ENV=production)', () => {
     });
 
     it('does not access-log probes or scrapes', async () => {
-      const probes = ['/health', '/health/live', '/health/ready', '/health/startup', '/health/redis', '/health/ready/db', '/health/', '/metrics'];
+      const probes = [
+        '/health',
+        '/health/live',
+        '/health/ready',
+        '/health/startup',
+        '/health/redis',
+        '/health/ready/db',
+        '/health/',
+        '/metrics',
+      ];
       for (const [i, path] of probes.entries()) {
         const response = await fetch(app.url(path), { headers: { 'x-request-id': `probe-${i}` } });
         await response.arrayBuffer();
@@ -156,11 +169,15 @@ describe('logging (built app, NODE_ENV=production)', () => {
 
     it('never writes a password, token or cookie, even through provoked errors', async () => {
       // Authorized details (the redacted raw reason), a credential in a query string, a 4xx and 5xx.
-      const details = await fetch(app.url('/health/redis'), { headers: { authorization: `Bearer ${SECRETS.detailsToken}` } });
+      const details = await fetch(app.url('/health/redis'), {
+        headers: { authorization: `Bearer ${SECRETS.detailsToken}` },
+      });
       expect(details.status).toBe(503);
       const body = await details.text();
       expect(body).toContain('"reason"');
-      await fetch(app.url(`/jobs?token=${SECRETS.queryToken}&next=redis://u:${SECRETS.redisGiven}@h/0`), { headers: { 'x-request-id': 'query-secret' } });
+      await fetch(app.url(`/jobs?token=${SECRETS.queryToken}&next=redis://u:${SECRETS.redisGiven}@h/0`), {
+        headers: { 'x-request-id': 'query-secret' },
+      });
       await awaitAccessLine(app, 'query-secret');
       await app.stop(); // shutdown logs too
 

@@ -23,7 +23,8 @@ function parseExposition(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!match) throw new Error(`unparseable exposition line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
+    for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[key] = value;
     samples.push({ name: match[1], labels, value: Number(match[3]) });
   }
   return samples;
@@ -51,8 +52,17 @@ describe('metrics (built app, real Redis and PostgreSQL)', () => {
   beforeAll(async () => {
     ensureBuilt();
     [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
-    app = await startApp({ NODE_ENV: 'production', LOG_LEVEL: 'warn', REDIS_URL: redis.url(0), DATABASE_URL: pg.url(), SHUTDOWN_DRAIN_MS: '0' });
-    await waitFor(async () => (await fetch(app.url('/health/ready'))).status === 200, { timeoutMs: 10_000, description: 'readiness 200' });
+    app = await startApp({
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      REDIS_URL: redis.url(0),
+      DATABASE_URL: pg.url(),
+      SHUTDOWN_DRAIN_MS: '0',
+    });
+    await waitFor(async () => (await fetch(app.url('/health/ready'))).status === 200, {
+      timeoutMs: 10_000,
+      description: 'readiness 200',
+    });
   });
 
   afterAll(async () => {
@@ -94,7 +104,9 @@ describe('metrics (built app, real Redis and PostgreSQL)', () => {
     expect(count('/health/ready', '200')).toBeGreaterThanOrEqual(1);
     expect(count('/jobs/:id', '404')).toBe(1);
     expect(count('unmatched', '404')).toBe(1);
-    const rawPathLabels = samples.filter((s) => Object.values(s.labels).some((v) => v.includes(id) || v.startsWith('/no/')));
+    const rawPathLabels = samples.filter((s) =>
+      Object.values(s.labels).some((v) => v.includes(id) || v.startsWith('/no/')),
+    );
     expect(rawPathLabels).toEqual([]);
   });
 
@@ -106,13 +118,21 @@ describe('metrics (built app, real Redis and PostgreSQL)', () => {
     const after = await waitFor(
       async () => {
         const samples = await scrape(app);
-        const down = valueOf(samples, 'health_check_status', { check: 'redis' }) === 0 && valueOf(samples, 'redis_client_connected', { client: 'default' }) === 0;
+        const down =
+          valueOf(samples, 'health_check_status', { check: 'redis' }) === 0 &&
+          valueOf(samples, 'redis_client_connected', { client: 'default' }) === 0;
         return down ? samples : undefined;
       },
-      { timeoutMs: 10_000, intervalMs: 100, description: 'health_check_status{check="redis"} 0 and redis_client_connected 0' },
+      {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+        description: 'health_check_status{check="redis"} 0 and redis_client_connected 0',
+      },
     );
     expect(valueOf(after, 'health_check_status', { check: 'db' })).toBe(1);
-    expect(valueOf(after, 'health_check_last_change_timestamp_seconds', { check: 'redis' })).toBeGreaterThan(redisChangedAt);
+    expect(valueOf(after, 'health_check_last_change_timestamp_seconds', { check: 'redis' })).toBeGreaterThan(
+      redisChangedAt,
+    );
 
     await pg.pause();
     try {
@@ -129,7 +149,13 @@ describe('metrics (built app, real Redis and PostgreSQL)', () => {
 describe('METRICS_ENABLED=false', () => {
   it('answers 404 on /metrics', async () => {
     ensureBuilt();
-    const app = await startApp({ METRICS_ENABLED: 'false', LOG_LEVEL: 'silent', REDIS_URL: 'redis://127.0.0.1:1/0', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/app', SHUTDOWN_DRAIN_MS: '0' });
+    const app = await startApp({
+      METRICS_ENABLED: 'false',
+      LOG_LEVEL: 'silent',
+      REDIS_URL: 'redis://127.0.0.1:1/0',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/app',
+      SHUTDOWN_DRAIN_MS: '0',
+    });
     try {
       expect((await fetch(app.url('/metrics'))).status).toBe(404);
     } finally {

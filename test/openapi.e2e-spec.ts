@@ -65,7 +65,9 @@ describe('OpenAPI document', () => {
 
   it('sees the routes the app serves (the enumeration itself works)', () => {
     const paths = apiRoutes().map((r) => `${r.method} ${r.path}`);
-    expect(paths).toEqual(expect.arrayContaining(['GET /health', 'GET /health/ready', 'GET /health/:check', 'GET /metrics']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['GET /health', 'GET /health/ready', 'GET /health/:check', 'GET /metrics']),
+    );
   });
 
   it('documents every route the app serves, with its method', () => {

@@ -3,7 +3,9 @@ import { TimeoutError, withTimeout } from './with-timeout';
 
 describe('redact', () => {
   it('removes the password of a credentialed URL', () => {
-    expect(redact('connect to redis://user:hunter2@h:6379/0 failed')).toBe('connect to redis://user:***@h:6379/0 failed');
+    expect(redact('connect to redis://user:hunter2@h:6379/0 failed')).toBe(
+      'connect to redis://user:***@h:6379/0 failed',
+    );
     expect(redact('postgres://app:p%40ss@db/app')).not.toContain('p%40ss');
   });
 

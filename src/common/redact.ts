@@ -12,10 +12,7 @@ const AUTH_COMMAND = /\b(AUTH|HELLO\s+\d+\s+AUTH)\s+\S+(\s+\S+)?/gi;
 
 /** Removes credentials from free text (URLs, key=value pairs, AUTH commands). */
 export function redact(text: string): string {
-  return text
-    .replace(CREDENTIALED_URL, '$1$2:***@')
-    .replace(SECRET_PAIR, '$1$2***')
-    .replace(AUTH_COMMAND, '$1 ***');
+  return text.replace(CREDENTIALED_URL, '$1$2:***@').replace(SECRET_PAIR, '$1$2***').replace(AUTH_COMMAND, '$1 ***');
 }
 
 /** Short, safe description of an unknown thrown value: its message, redacted. */
@@ -42,7 +39,7 @@ export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 function codeOf(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
+    const code = error.code;
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
@@ -55,14 +52,23 @@ export function classifyError(error: unknown): FailureClass {
   if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
   if (/timed? ?out|timeout/i.test(message) || code === 'ETIMEDOUT') return 'timeout';
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'connection refused';
-  if (code === 'ECONNRESET' || code === 'EPIPE' || /ECONNRESET|Connection terminated|connection is closed/i.test(message)) {
+  if (
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    /ECONNRESET|Connection terminated|connection is closed/i.test(message)
+  ) {
     return 'connection reset';
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /ENOTFOUND|EAI_AGAIN/.test(message)) return 'not resolvable';
   // 28P01 invalid_password, 28000 invalid_authorization_specification
-  if (code === '28P01' || code === '28000' || /WRONGPASS|NOAUTH|invalid password|password authentication failed|AUTH/i.test(message)) {
+  if (
+    code === '28P01' ||
+    code === '28000' ||
+    /WRONGPASS|NOAUTH|invalid password|password authentication failed|AUTH/i.test(message)
+  ) {
     return 'authentication failed';
   }
-  if (/Stream isn't writeable|enableOfflineQueue|not connected|Connection is closed/i.test(message)) return 'not connected';
+  if (/Stream isn't writeable|enableOfflineQueue|not connected|Connection is closed/i.test(message))
+    return 'not connected';
   return 'error';
 }

@@ -1,6 +1,9 @@
 /** Rejection raised by `withTimeout`; its message is the classified reason `timeout`. */
 export class TimeoutError extends Error {
-  constructor(readonly operation: string, readonly ms: number) {
+  constructor(
+    readonly operation: string,
+    readonly ms: number,
+  ) {
     super(`${operation} timed out after ${ms} ms`);
     this.name = 'TimeoutError';
   }

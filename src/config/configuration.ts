@@ -12,7 +12,7 @@ const env = (): EnvironmentVariables => validateEnvironment(process.env);
 
 /**
  * The version in the nearest package.json above this module: the repo root
- * for src/ and dist/ alike, and for the single-file bundle in dist/main.bundle.js.
+ * for src/ and dist/ alike.
  */
 function packageVersion(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {

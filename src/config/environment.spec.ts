@@ -22,7 +22,11 @@ describe('validateEnvironment', () => {
   });
 
   it('converts numbers, booleans and lists', () => {
-    const env = validateEnvironment({ PORT: '8080', DB_MIGRATIONS_RUN: 'false', HEALTH_OPTIONAL_CHECKS: 'redis-cache, upstream' });
+    const env = validateEnvironment({
+      PORT: '8080',
+      DB_MIGRATIONS_RUN: 'false',
+      HEALTH_OPTIONAL_CHECKS: 'redis-cache, upstream',
+    });
     expect(env.PORT).toBe(8080);
     expect(env.DB_MIGRATIONS_RUN).toBe(false);
     expect(env.HEALTH_OPTIONAL_CHECKS).toEqual(['redis-cache', 'upstream']);
@@ -47,11 +51,15 @@ describe('validateEnvironment', () => {
   });
 
   it('rejects a check timeout that does not fit the readiness budget', () => {
-    expect(failures({ HEALTH_CHECK_TIMEOUT_MS: '900' })).toEqual(['HEALTH_CHECK_TIMEOUT_MS: must be below HEALTH_READINESS_BUDGET_MS']);
+    expect(failures({ HEALTH_CHECK_TIMEOUT_MS: '900' })).toEqual([
+      'HEALTH_CHECK_TIMEOUT_MS: must be below HEALTH_READINESS_BUDGET_MS',
+    ]);
   });
 
   it('rejects a malformed REDIS_PRIMARY_ENDPOINT', () => {
-    expect(failures({ REDIS_PRIMARY_ENDPOINT: 'redis:abc' })).toEqual(['REDIS_PRIMARY_ENDPOINT: REDIS_PRIMARY_ENDPOINT must be host:port']);
+    expect(failures({ REDIS_PRIMARY_ENDPOINT: 'redis:abc' })).toEqual([
+      'REDIS_PRIMARY_ENDPOINT: REDIS_PRIMARY_ENDPOINT must be host:port',
+    ]);
   });
 });
 
@@ -62,7 +70,14 @@ describe('resolveRedis precedence', () => {
       REDIS_PRIMARY_ENDPOINT: 'endpoint:6380',
       REDIS__HOST: 'parts',
     });
-    expect(resolveRedis(env)).toEqual({ host: 'url-host', port: 7000, username: undefined, password: 'pw', db: 3, tls: false });
+    expect(resolveRedis(env)).toEqual({
+      host: 'url-host',
+      port: 7000,
+      username: undefined,
+      password: 'pw',
+      db: 3,
+      tls: false,
+    });
   });
 
   it('uses REDIS_PRIMARY_ENDPOINT with REDIS__PASSWORD and REDIS__DB', () => {
@@ -71,7 +86,10 @@ describe('resolveRedis precedence', () => {
   });
 
   it('falls back to REDIS__HOST and REDIS__PORT, then localhost:6379', () => {
-    expect(resolveRedis(validateEnvironment({ REDIS__HOST: 'h', REDIS__PORT: '7001' }))).toMatchObject({ host: 'h', port: 7001 });
+    expect(resolveRedis(validateEnvironment({ REDIS__HOST: 'h', REDIS__PORT: '7001' }))).toMatchObject({
+      host: 'h',
+      port: 7001,
+    });
     expect(resolveRedis(validateEnvironment({}))).toMatchObject({ host: 'localhost', port: 6379, db: 0 });
   });
 
@@ -82,12 +100,29 @@ describe('resolveRedis precedence', () => {
 
 describe('resolvePostgres', () => {
   it('prefers DATABASE_URL and decodes its parts', () => {
-    const env = validateEnvironment({ DATABASE_URL: 'postgres://u%40x:p%2Fw@db:5433/app?sslmode=require', DB_HOST: 'ignored' });
-    expect(resolvePostgres(env)).toEqual({ host: 'db', port: 5433, username: 'u@x', password: 'p/w', database: 'app', ssl: true });
+    const env = validateEnvironment({
+      DATABASE_URL: 'postgres://u%40x:p%2Fw@db:5433/app?sslmode=require',
+      DB_HOST: 'ignored',
+    });
+    expect(resolvePostgres(env)).toEqual({
+      host: 'db',
+      port: 5433,
+      username: 'u@x',
+      password: 'p/w',
+      database: 'app',
+      ssl: true,
+    });
   });
 
   it('uses DB_* variables otherwise', () => {
     const env = validateEnvironment({ DB_HOST: 'h', DB_PORT: '6000', DB_USER: 'u', DB_PASSWORD: 'p', DB_NAME: 'n' });
-    expect(resolvePostgres(env)).toEqual({ host: 'h', port: 6000, username: 'u', password: 'p', database: 'n', ssl: false });
+    expect(resolvePostgres(env)).toEqual({
+      host: 'h',
+      port: 6000,
+      username: 'u',
+      password: 'p',
+      database: 'n',
+      ssl: false,
+    });
   });
 });

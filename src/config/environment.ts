@@ -47,121 +47,208 @@ export class EnvironmentVariables {
   @IsIn(NODE_ENVS)
   NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   PORT = 3000;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   HOST = '0.0.0.0';
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
   /** Largest accepted request body, in bytes (413 above it). */
-  @Transform(toInt) @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
   // --- PostgreSQL -----------------------------------------------------------
-  @IsOptional() @IsConnectionUrl(['postgres:', 'postgresql:'])
+  @IsOptional()
+  @IsConnectionUrl(['postgres:', 'postgresql:'])
   DATABASE_URL?: string;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   DB_HOST = 'localhost';
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   DB_PORT = 5432;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   DB_USER = 'postgres';
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   DB_PASSWORD?: string;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   DB_NAME = 'postgres';
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DB_POOL_SIZE = 10;
 
-  @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
   DB_CONNECT_TIMEOUT_MS = 2000;
 
-  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   DB_STATEMENT_TIMEOUT_MS = 5000;
 
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   DB_MIGRATIONS_RUN = true;
 
   // --- Redis ----------------------------------------------------------------
-  @IsOptional() @IsConnectionUrl(['redis:', 'rediss:'])
+  @IsOptional()
+  @IsConnectionUrl(['redis:', 'rediss:'])
   REDIS_URL?: string;
 
-  @IsOptional() @Matches(/^[^\s:/@]+:\d{1,5}$/, { message: '$property must be host:port' })
+  @IsOptional()
+  @Matches(/^[^\s:/@]+:\d{1,5}$/, { message: '$property must be host:port' })
   REDIS_PRIMARY_ENDPOINT?: string;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   REDIS__HOST = 'localhost';
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   REDIS__PORT = 6379;
 
-  @IsOptional() @IsString() @MaxLength(512)
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
   REDIS__PASSWORD?: string;
 
-  @IsOptional() @IsString() @MaxLength(512)
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
   REDIS__USERNAME?: string;
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(15)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(15)
   REDIS__DB = 0;
 
   /** Validated for compatibility with seed 004; see README (ioredis has no pool). */
-  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   REDIS__MAX_CONNECTIONS = 50;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(15)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(15)
   REDIS__CACHE_DB?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(15)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(15)
   REDIS__SESSION_DB?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(15)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(15)
   REDIS__PUBSUB_DB?: number;
 
-  @Transform(toInt) @IsInt() @Min(50) @Max(60_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
   REDIS_CONNECT_TIMEOUT_MS = 2000;
 
-  @Transform(toInt) @IsInt() @Min(50) @Max(60_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
   REDIS_COMMAND_TIMEOUT_MS = 1000;
 
   // --- Health ---------------------------------------------------------------
-  @Transform(toInt) @IsInt() @Min(10) @Max(30_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(30_000)
   HEALTH_CHECK_TIMEOUT_MS = 400;
 
-  @Transform(toInt) @IsInt() @Min(50) @Max(300_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(300_000)
   HEALTH_INTERVAL_MS = 1000;
 
-  @Transform(toInt) @IsInt() @Min(50) @Max(300_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(300_000)
   HEALTH_FAILURE_INTERVAL_MS = 500;
 
-  @Transform(toInt) @IsInt() @Min(50) @Max(30_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(30_000)
   HEALTH_READINESS_BUDGET_MS = 800;
 
-  @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
   HEALTH_DETAILS_INTERVAL_MS = 30_000;
 
-  @IsOptional() @IsString() @MinLength(16, { message: '$property must be at least 16 characters' })
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: '$property must be at least 16 characters' })
   HEALTH_DETAILS_TOKEN?: string;
 
-  @Transform(toList) @IsString({ each: true }) @Matches(/^[a-z0-9][a-z0-9-]*$/, { each: true })
+  @Transform(toList)
+  @IsString({ each: true })
+  @Matches(/^[a-z0-9][a-z0-9-]*$/, { each: true })
   HEALTH_OPTIONAL_CHECKS: string[] = [];
 
   // --- Shutdown -------------------------------------------------------------
-  @Transform(toInt) @IsInt() @Min(0) @Max(300_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300_000)
   SHUTDOWN_DRAIN_MS = 5000;
 
-  @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
   SHUTDOWN_TIMEOUT_MS = 20_000;
 
-  @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
   SHUTDOWN_CLIENT_CLOSE_MS = 2000;
 
   // --- Metrics --------------------------------------------------------------
@@ -169,11 +256,15 @@ export class EnvironmentVariables {
    * GET /metrics, the request-duration hook and the default process metrics.
    * Off: /metrics answers 404 and requests carry no metrics work (bench/observability.js).
    */
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   METRICS_ENABLED = true;
 
   // --- Jobs -----------------------------------------------------------------
-  @Transform(toInt) @IsInt() @Min(60) @Max(365 * 24 * 3600)
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(365 * 24 * 3600)
   JOBS_RETENTION_SECONDS = 7 * 24 * 3600;
 
   @Matches(/^[A-Za-z0-9:_-]{1,64}$/)
@@ -198,9 +289,7 @@ function describe(error: ValidationError): string {
  * ignored; empty strings count as unset. Throws ConfigValidationError.
  */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
-  const present = Object.fromEntries(
-    Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''),
-  );
+  const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
   const env = plainToInstance(EnvironmentVariables, present, {
     exposeDefaultValues: true,
   });

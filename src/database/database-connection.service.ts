@@ -87,7 +87,10 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       const failure = classifyError(error);
       if (failure !== this.failure) {
-        this.logger.warn({ host, port, database, reason: describeError(error) }, `cannot reach postgres ${host}:${port}/${database} (${failure}); retrying in the background`);
+        this.logger.warn(
+          { host, port, database, reason: describeError(error) },
+          `cannot reach postgres ${host}:${port}/${database} (${failure}); retrying in the background`,
+        );
       }
       this.failure = failure;
       await attempt.catch(() => undefined);
@@ -103,7 +106,8 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     const driver = this.dataSource.driver as unknown as { master?: unknown; disconnect(): Promise<void> };
-    if (driver.master) await withTimeout(driver.disconnect(), this.shutdown.clientCloseMs, 'pool end').catch(() => this.cutSockets());
+    if (driver.master)
+      await withTimeout(driver.disconnect(), this.shutdown.clientCloseMs, 'pool end').catch(() => this.cutSockets());
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -111,9 +115,14 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
     this.stopping.abort();
     const started = Date.now();
     // A connect attempt in flight could open a pool after we closed it: let it finish first.
-    await withTimeout(this.loop ?? Promise.resolve(), this.shutdown.clientCloseMs, 'database connect loop').catch(() => undefined);
+    await withTimeout(this.loop ?? Promise.resolve(), this.shutdown.clientCloseMs, 'database connect loop').catch(
+      () => undefined,
+    );
     if (this.dataSource.isInitialized) await this.destroyWithDeadline();
-    this.logger.log({ phase: 'database', durationMs: Date.now() - started }, `postgres pool closed in ${Date.now() - started} ms`);
+    this.logger.log(
+      { phase: 'database', durationMs: Date.now() - started },
+      `postgres pool closed in ${Date.now() - started} ms`,
+    );
   }
 
   private async destroyWithDeadline(): Promise<void> {

@@ -18,7 +18,7 @@ export class DatabaseHealthIndicator implements HealthContributor {
   ) {}
 
   healthChecks(): HealthCheckDefinition[] {
-    return [{ name: 'db', check: (key) => this.ping(key), details: async () => this.connection.describe() }];
+    return [{ name: 'db', check: (key) => this.ping(key), details: () => Promise.resolve(this.connection.describe()) }];
   }
 
   async ping(key: string): Promise<HealthIndicatorResult> {

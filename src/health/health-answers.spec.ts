@@ -1,7 +1,10 @@
 import type { HealthConfig } from '../config/configuration';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
-import { HealthAnswers } from './health-answers';
+import { HealthAnswers, RenderedAnswer } from './health-answers';
 import { HealthMonitor } from './health-monitor.service';
+import type { HealthBody } from './health.views';
+
+const body = (answer: RenderedAnswer): HealthBody => JSON.parse(answer.json) as HealthBody;
 
 const config = {
   checkTimeoutMs: 100,
@@ -24,7 +27,19 @@ describe('HealthAnswers', () => {
     healthy = true;
     hang = false;
     monitor = new HealthMonitor(
-      [{ healthChecks: () => [{ name: 'db', check: (k) => (hang ? new Promise(() => undefined) : Promise.resolve({ [k]: { status: healthy ? 'up' : 'down', message: 'timeout' } })) }] }],
+      [
+        {
+          healthChecks: () => [
+            {
+              name: 'db',
+              check: (k) =>
+                hang
+                  ? new Promise(() => undefined)
+                  : Promise.resolve({ [k]: { status: healthy ? 'up' : 'down', message: 'timeout' } }),
+            },
+          ],
+        },
+      ],
       config,
     );
     gate = new ShutdownGate();
@@ -38,7 +53,7 @@ describe('HealthAnswers', () => {
     const first = answers.readiness(false, new Set());
     expect(answers.readiness(false, new Set())).toBe(first);
     expect(first.httpStatus).toBe(200);
-    expect(JSON.parse(first.json).status).toBe('ok');
+    expect(body(first).status).toBe('ok');
   });
 
   it('renders again after a check completes with a new result', async () => {
@@ -54,9 +69,9 @@ describe('HealthAnswers', () => {
     hang = true;
     await jest.advanceTimersByTimeAsync(1000); // the next run starts and hangs
     await jest.advanceTimersByTimeAsync(100); // recorded as timeout
-    expect(JSON.parse(answers.readiness(false, new Set()).json).error.db.message).toBe('timeout');
+    expect(body(answers.readiness(false, new Set())).error.db.message).toBe('timeout');
     await jest.advanceTimersByTimeAsync(1000 + 100 + 800 + 1);
-    expect(JSON.parse(answers.readiness(false, new Set()).json).error.db.message).toBe('stale');
+    expect(body(answers.readiness(false, new Set())).error.db.message).toBe('stale');
   });
 
   it('answers shutting_down as soon as the gate closes', () => {
@@ -64,12 +79,12 @@ describe('HealthAnswers', () => {
     gate.close();
     const answer = answers.readiness(false, new Set());
     expect(answer.httpStatus).toBe(503);
-    expect(JSON.parse(answer.json).status).toBe('shutting_down');
+    expect(body(answer).status).toBe('shutting_down');
   });
 
   it('keeps separate renderings per exclude list and authorization', () => {
-    expect(JSON.parse(answers.readiness(false, new Set(['db'])).json).details).toEqual({});
-    expect(JSON.parse(answers.readiness(true, new Set()).json).details.db.required).toBe(true);
-    expect(JSON.parse(answers.readiness(false, new Set()).json).details.db.required).toBeUndefined();
+    expect(body(answers.readiness(false, new Set(['db']))).details).toEqual({});
+    expect(body(answers.readiness(true, new Set())).details.db.required).toBe(true);
+    expect(body(answers.readiness(false, new Set())).details.db.required).toBeUndefined();
   });
 });

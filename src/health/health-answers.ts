@@ -35,22 +35,36 @@ export class HealthAnswers {
   readiness(authorized: boolean, excluded: ReadonlySet<string>): RenderedAnswer {
     const key = excluded.size === 0 ? 'ready|' : `ready|${[...excluded].sort().join(',')}`;
     return this.render(key, authorized, (now, shuttingDown) =>
-      aggregate(this.monitor.snapshot(now).checks.filter((c) => !excluded.has(c.name)), authorized, shuttingDown),
+      aggregate(
+        this.monitor.snapshot(now).checks.filter((c) => !excluded.has(c.name)),
+        authorized,
+        shuttingDown,
+      ),
     );
   }
 
   startup(authorized: boolean): RenderedAnswer {
-    return this.render('startup', authorized, (now, shuttingDown) => startup(this.monitor.snapshot(now), authorized, shuttingDown));
+    return this.render('startup', authorized, (now, shuttingDown) =>
+      startup(this.monitor.snapshot(now), authorized, shuttingDown),
+    );
   }
 
   /** One check by name; the caller checks that the name exists. */
   one(name: string, authorized: boolean): RenderedAnswer {
     return this.render(`one|${name}`, authorized, (now, shuttingDown) =>
-      aggregate(this.monitor.snapshot(now).checks.filter((c) => c.name === name), authorized, shuttingDown),
+      aggregate(
+        this.monitor.snapshot(now).checks.filter((c) => c.name === name),
+        authorized,
+        shuttingDown,
+      ),
     );
   }
 
-  private render(view: string, authorized: boolean, build: (now: number, shuttingDown: boolean) => HealthAnswer): RenderedAnswer {
+  private render(
+    view: string,
+    authorized: boolean,
+    build: (now: number, shuttingDown: boolean) => HealthAnswer,
+  ): RenderedAnswer {
     const now = Date.now();
     const shuttingDown = this.gate.shuttingDown;
     const key = `${view}|${authorized ? 'a' : 'p'}|${shuttingDown ? 's' : 'r'}`;

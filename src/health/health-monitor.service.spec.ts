@@ -14,7 +14,9 @@ const config: HealthConfig = {
 };
 
 const up = (key: string): HealthIndicatorResult => ({ [key]: { status: 'up' } });
-const down = (key: string, message: string): HealthIndicatorResult => ({ [key]: { status: 'down', message, reason: 'secret redis://:pw@h' } });
+const down = (key: string, message: string): HealthIndicatorResult => ({
+  [key]: { status: 'down', message, reason: 'secret redis://:pw@h' },
+});
 
 function monitorWith(checks: HealthCheckDefinition[], overrides: Partial<HealthConfig> = {}): HealthMonitor {
   return new HealthMonitor([{ healthChecks: () => checks }], { ...config, ...overrides });
@@ -30,12 +32,17 @@ describe('HealthMonitor', () => {
   afterEach(() => jest.useRealTimers());
 
   it('reports a check as pending until its first run completes', () => {
-    const monitor = monitorWith([{ name: 'db', check: async (k) => up(k) }]);
-    expect(monitor.snapshot().checks[0]).toMatchObject({ name: 'db', status: 'down', message: 'pending', everUp: false });
+    const monitor = monitorWith([{ name: 'db', check: (k) => Promise.resolve(up(k)) }]);
+    expect(monitor.snapshot().checks[0]).toMatchObject({
+      name: 'db',
+      status: 'down',
+      message: 'pending',
+      everUp: false,
+    });
   });
 
   it('records up after the first run and remembers it was up once', async () => {
-    const monitor = monitorWith([{ name: 'db', check: async (k) => up(k) }]);
+    const monitor = monitorWith([{ name: 'db', check: (k) => Promise.resolve(up(k)) }]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
     expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'up', everUp: true, message: undefined });
@@ -50,7 +57,15 @@ describe('HealthMonitor', () => {
 
   it('never runs one check twice at once, however long the call hangs', async () => {
     let calls = 0;
-    const monitor = monitorWith([{ name: 'redis', check: () => { calls++; return new Promise(() => undefined); } }]);
+    const monitor = monitorWith([
+      {
+        name: 'redis',
+        check: () => {
+          calls++;
+          return new Promise(() => undefined);
+        },
+      },
+    ]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(10_000);
     expect(calls).toBe(1);
@@ -66,7 +81,15 @@ describe('HealthMonitor', () => {
   it('runs at most one call per interval while up and per failure interval while down', async () => {
     let healthy = true;
     let calls = 0;
-    const monitor = monitorWith([{ name: 'db', check: async (k) => { calls++; return healthy ? up(k) : down(k, 'connection refused'); } }]);
+    const monitor = monitorWith([
+      {
+        name: 'db',
+        check: (k) => {
+          calls++;
+          return Promise.resolve(healthy ? up(k) : down(k, 'connection refused'));
+        },
+      },
+    ]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
     await jest.advanceTimersByTimeAsync(3000);
@@ -79,7 +102,7 @@ describe('HealthMonitor', () => {
 
   it('keeps "since" while the state holds and moves it on a change', async () => {
     let healthy = true;
-    const monitor = monitorWith([{ name: 'db', check: async (k) => (healthy ? up(k) : down(k, 'timeout')) }]);
+    const monitor = monitorWith([{ name: 'db', check: (k) => Promise.resolve(healthy ? up(k) : down(k, 'timeout')) }]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
     const since = monitor.snapshot().checks[0].sinceMs;
@@ -91,7 +114,9 @@ describe('HealthMonitor', () => {
   });
 
   it('keeps only a classified message public and redacts the raw reason', async () => {
-    const monitor = monitorWith([{ name: 'redis', check: async (k) => down(k, 'connect ECONNREFUSED 10.0.0.1:6379') }]);
+    const monitor = monitorWith([
+      { name: 'redis', check: (k) => Promise.resolve(down(k, 'connect ECONNREFUSED 10.0.0.1:6379')) },
+    ]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
     const view = monitor.snapshot().checks[0];
@@ -100,27 +125,47 @@ describe('HealthMonitor', () => {
   });
 
   it('treats a throwing indicator as down instead of crashing', async () => {
-    const monitor = monitorWith([{ name: 'db', check: async () => { throw Object.assign(new Error('boom'), { code: 'ECONNRESET' }); } }]);
+    const monitor = monitorWith([
+      {
+        name: 'db',
+        check: () => {
+          throw Object.assign(new Error('boom'), { code: 'ECONNRESET' });
+        },
+      },
+    ]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
     expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'down', message: 'connection reset' });
   });
 
   it('makes a check optional when HEALTH_OPTIONAL_CHECKS names it', () => {
-    const monitor = monitorWith([{ name: 'upstream', check: async (k) => up(k) }], { optionalChecks: ['upstream'] });
+    const monitor = monitorWith([{ name: 'upstream', check: (k) => Promise.resolve(up(k)) }], {
+      optionalChecks: ['upstream'],
+    });
     expect(monitor.snapshot().checks[0].required).toBe(false);
   });
 
   it('refuses duplicate, reserved or path-unsafe names', () => {
-    const check = async (k: string) => up(k);
-    expect(() => monitorWith([{ name: 'db', check }, { name: 'db', check }])).toThrow(/registered twice/);
+    const check = (k: string) => Promise.resolve(up(k));
+    expect(() =>
+      monitorWith([
+        { name: 'db', check },
+        { name: 'db', check },
+      ]),
+    ).toThrow(/registered twice/);
     expect(() => monitorWith([{ name: 'ready', check }])).toThrow(/reserved/);
     expect(() => monitorWith([{ name: 'a/b', check }])).toThrow(/must match/);
   });
 
   it('refreshes details at most once per details interval, only while up', async () => {
     let detailCalls = 0;
-    const monitor = monitorWith([{ name: 'db', check: async (k) => up(k), details: async () => ({ version: `v${++detailCalls}` }) }]);
+    const monitor = monitorWith([
+      {
+        name: 'db',
+        check: (k) => Promise.resolve(up(k)),
+        details: () => Promise.resolve({ version: `v${++detailCalls}` }),
+      },
+    ]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(5000);
     expect(detailCalls).toBe(1);
@@ -131,7 +176,15 @@ describe('HealthMonitor', () => {
 
   it('stops scheduling at shutdown', async () => {
     let calls = 0;
-    const monitor = monitorWith([{ name: 'db', check: async (k) => { calls++; return up(k); } }]);
+    const monitor = monitorWith([
+      {
+        name: 'db',
+        check: (k) => {
+          calls++;
+          return Promise.resolve(up(k));
+        },
+      },
+    ]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
     await monitor.beforeApplicationShutdown();

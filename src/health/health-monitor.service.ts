@@ -1,10 +1,4 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import { classifyError, describeError, ERROR_CLASSES, redact } from '../common/redact';
 import { withTimeout } from '../common/with-timeout';
@@ -76,7 +70,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     const optional = this.config.optionalChecks.includes(name);
     this.checks.set(name, {
       definition,
-      required: optional ? false : definition.required ?? true,
+      required: optional ? false : (definition.required ?? true),
       timeoutMs: Math.min(definition.timeoutMs ?? this.config.checkTimeoutMs, this.config.readinessBudgetMs),
       everUp: false,
       detailsAtMs: 0,
@@ -91,7 +85,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     for (const check of this.checks.values()) clearTimeout(check.timer);
-    await Promise.all([...this.checks.values()].map((c) => c.running));
+    await Promise.all([...this.checks.values()].map((c) => c.running ?? Promise.resolve()));
   }
 
   /** Grows whenever any check records a result or new details: a cheap "has anything changed?". */
@@ -132,7 +126,14 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     const base = { name, required: check.required, everUp: check.everUp, details: check.details };
     const record = check.record;
     if (!record) {
-      return { ...base, status: 'down', message: HEALTH_MESSAGES.pending, responseTimeMs: null, sinceMs: null, checkedAtMs: null };
+      return {
+        ...base,
+        status: 'down',
+        message: HEALTH_MESSAGES.pending,
+        responseTimeMs: null,
+        sinceMs: null,
+        checkedAtMs: null,
+      };
     }
     const stale = now - record.checkedAtMs > this.staleAfterMs;
     return {
@@ -177,7 +178,10 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     if (!this.stopped && check.record?.status === 'up') await this.refreshDetails(check);
   }
 
-  private interpret(name: string, result: HealthIndicatorResult): Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'> {
+  private interpret(
+    name: string,
+    result: HealthIndicatorResult,
+  ): Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'> {
     const entry = result[name];
     if (!entry) return { status: 'down', message: 'error', reason: `indicator returned no entry for '${name}'` };
     const { status, message, reason, ...data } = entry as Record<string, unknown>;
@@ -191,7 +195,11 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     };
   }
 
-  private record(check: MonitoredCheck, outcome: Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'>, responseTimeMs: number): void {
+  private record(
+    check: MonitoredCheck,
+    outcome: Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'>,
+    responseTimeMs: number,
+  ): void {
     const now = Date.now();
     const previous = check.record;
     const changed = !previous || previous.status !== outcome.status || previous.message !== outcome.message;
@@ -208,7 +216,10 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
 
   private logChange(name: string, from: string, record: CheckRecord): void {
     if (record.status === 'up') {
-      this.logger.log({ check: name, from, to: 'up', responseTimeMs: record.responseTimeMs }, `health check ${name}: ${from} -> up`);
+      this.logger.log(
+        { check: name, from, to: 'up', responseTimeMs: record.responseTimeMs },
+        `health check ${name}: ${from} -> up`,
+      );
     } else {
       this.logger.warn(
         { check: name, from, to: 'down', message: record.message, reason: record.reason },

@@ -1,7 +1,21 @@
+import type { Type } from '@nestjs/common';
 import { getSchemaPath } from '@nestjs/swagger';
-import type { OpenAPIObject, OperationObject, ParameterObject, PathsObject, ResponseObject, SecurityRequirementObject } from '@nestjs/swagger';
+import type {
+  OpenAPIObject,
+  OperationObject,
+  ParameterObject,
+  PathsObject,
+  ResponseObject,
+  SecurityRequirementObject,
+} from '@nestjs/swagger';
 import { HEALTH_ROUTES } from './health.routes';
-import { CheckEntrySchema, ErrorBodySchema, HEALTH_EXAMPLES, HealthBodySchema, LivenessBodySchema } from './health.schemas';
+import {
+  CheckEntrySchema,
+  ErrorBodySchema,
+  HEALTH_EXAMPLES,
+  HealthBodySchema,
+  LivenessBodySchema,
+} from './health.schemas';
 
 /** Name of the bearer scheme for HEALTH_DETAILS_TOKEN in the OpenAPI document. */
 export const HEALTH_DETAILS_SECURITY = 'health-details';
@@ -9,22 +23,40 @@ export const HEALTH_DETAILS_SECURITY = 'health-details';
 /** Schemas the probe operations reference (given to SwaggerModule as extra models). */
 export const HEALTH_OPENAPI_MODELS = [LivenessBodySchema, CheckEntrySchema, HealthBodySchema, ErrorBodySchema];
 
-const NO_STORE = { 'Cache-Control': { description: 'Always `no-store`.', schema: { type: 'string', example: 'no-store' } } };
+const NO_STORE = {
+  'Cache-Control': { description: 'Always `no-store`.', schema: { type: 'string', example: 'no-store' } },
+};
 
 type Examples = Record<string, { summary: string; value: unknown }>;
 
-function jsonResponse(description: string, schema: Function, examples?: Examples, example?: unknown): ResponseObject {
+function jsonResponse(
+  description: string,
+  schema: Type<unknown>,
+  examples?: Examples,
+  example?: unknown,
+): ResponseObject {
   return {
     description,
     headers: NO_STORE,
-    content: { 'application/json': { schema: { $ref: getSchemaPath(schema) }, ...(examples && { examples }), ...(example !== undefined && { example }) } },
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(schema) },
+        ...(examples && { examples }),
+        ...(example !== undefined && { example }),
+      },
+    },
   };
 }
 
 /** The details token is optional: without it (the empty requirement) the answer is the public view. */
 const OPTIONAL_DETAILS_TOKEN: SecurityRequirementObject[] = [{}, { [HEALTH_DETAILS_SECURITY]: [] }];
 
-function operation(summary: string, description: string, responses: Record<string, ResponseObject>, extra: Partial<OperationObject> = {}): OperationObject {
+function operation(
+  summary: string,
+  description: string,
+  responses: Record<string, ResponseObject>,
+  extra: Partial<OperationObject> = {},
+): OperationObject {
   return { tags: ['health'], summary, description, responses, ...extra };
 }
 
@@ -89,7 +121,10 @@ const oneCheck = (summary: string): OperationObject =>
     'One check from the monitor snapshot: 200 when up, 503 when down or stale.',
     {
       200: jsonResponse('The check is up.', HealthBodySchema, { up: HEALTH_EXAMPLES.oneUp }),
-      503: jsonResponse('The check is down or stale.', HealthBodySchema, { down: HEALTH_EXAMPLES.oneDown, authorized: HEALTH_EXAMPLES.authorized }),
+      503: jsonResponse('The check is down or stale.', HealthBodySchema, {
+        down: HEALTH_EXAMPLES.oneDown,
+        authorized: HEALTH_EXAMPLES.authorized,
+      }),
       404: jsonResponse('No check has that name.', ErrorBodySchema, undefined, {
         statusCode: 404,
         message: "unknown health check 'nope'",

@@ -61,7 +61,9 @@ export class HealthRoutes implements OnModuleInit {
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter?.getType() !== 'fastify') {
-      throw new Error(`HealthModule serves its probes on Fastify; the HTTP adapter is ${adapter?.getType() ?? 'missing'}`);
+      throw new Error(
+        `HealthModule serves its probes on Fastify; the HTTP adapter is ${adapter?.getType() ?? 'missing'}`,
+      );
     }
     const fastify = adapter.getInstance<FastifyInstance>();
     for (const url of HEALTH_ROUTES.liveness) fastify.get(url, this.live);

@@ -30,25 +30,50 @@ export class CheckEntrySchema implements CheckEntry {
   @ApiProperty({ enum: ['up', 'down'] })
   status: 'up' | 'down';
 
-  @ApiPropertyOptional({ enum: FAILURE_MESSAGES, description: 'Classified reason, when down. Safe for anonymous callers.' })
+  @ApiPropertyOptional({
+    enum: FAILURE_MESSAGES,
+    description: 'Classified reason, when down. Safe for anonymous callers.',
+  })
   message?: string;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'Duration of the last completed check, in ms (null before the first).', example: 1.42 })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Duration of the last completed check, in ms (null before the first).',
+    example: 1.42,
+  })
   responseTime: number | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the check entered its current state.' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the check entered its current state.',
+  })
   since: string | null;
 
   @ApiPropertyOptional({ description: 'Authorized callers only: whether the check gates readiness.' })
   required?: boolean;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'Authorized callers only: when the check last completed.' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Authorized callers only: when the check last completed.',
+  })
   checkedAt?: string | null;
 
-  @ApiPropertyOptional({ description: 'Authorized callers only: the redacted raw reason, when down.', example: 'WRONGPASS invalid username-password pair' })
+  @ApiPropertyOptional({
+    description: 'Authorized callers only: the redacted raw reason, when down.',
+    example: 'WRONGPASS invalid username-password pair',
+  })
   reason?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Authorized callers only: data the check attached.' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Authorized callers only: data the check attached.',
+  })
   data?: Record<string, unknown>;
 
   @ApiPropertyOptional({
@@ -94,7 +119,10 @@ const downRefused: CheckEntry = { status: 'down', message: 'connection refused',
 
 /** Example bodies, named as they appear in the document. */
 export const HEALTH_EXAMPLES = {
-  ok: { summary: 'every check up', value: { status: 'ok', info: { db: up, redis: up }, error: {}, details: { db: up, redis: up } } },
+  ok: {
+    summary: 'every check up',
+    value: { status: 'ok', info: { db: up, redis: up }, error: {}, details: { db: up, redis: up } },
+  },
   degraded: {
     summary: 'an optional check down',
     value: {
@@ -106,7 +134,12 @@ export const HEALTH_EXAMPLES = {
   },
   error: {
     summary: 'a required check down',
-    value: { status: 'error', info: { db: up }, error: { redis: downRefused }, details: { db: up, redis: downRefused } },
+    value: {
+      status: 'error',
+      info: { db: up },
+      error: { redis: downRefused },
+      details: { db: up, redis: downRefused },
+    },
   },
   shuttingDown: {
     summary: 'draining after SIGTERM',
@@ -130,8 +163,14 @@ export const HEALTH_EXAMPLES = {
       details: {},
     },
   },
-  oneUp: { summary: 'the check is up', value: { status: 'ok', info: { redis: up }, error: {}, details: { redis: up } } },
-  oneDown: { summary: 'the check is down', value: { status: 'error', info: {}, error: { redis: downRefused }, details: { redis: downRefused } } },
+  oneUp: {
+    summary: 'the check is up',
+    value: { status: 'ok', info: { redis: up }, error: {}, details: { redis: up } },
+  },
+  oneDown: {
+    summary: 'the check is down',
+    value: { status: 'error', info: {}, error: { redis: downRefused }, details: { redis: downRefused } },
+  },
   startupPending: {
     summary: 'a required check has not been up yet',
     value: {

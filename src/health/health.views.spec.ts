@@ -29,7 +29,11 @@ describe('aggregate', () => {
   });
 
   it('answers 200 degraded when only optional checks are down', () => {
-    const answer = aggregate([check({}), check({ name: 'upstream', required: false, status: 'down', message: 'error' })], false, false);
+    const answer = aggregate(
+      [check({}), check({ name: 'upstream', required: false, status: 'down', message: 'error' })],
+      false,
+      false,
+    );
     expect(answer.httpStatus).toBe(200);
     expect(answer.body.status).toBe('degraded');
   });
@@ -41,8 +45,17 @@ describe('aggregate', () => {
 
   it('shows reasons, data and details to authorized callers only', () => {
     const down = check({ status: 'down', message: 'timeout', reason: 'ping took 500 ms', details: { version: '16' } });
-    expect(aggregate([down], false, false).body.error.db).toEqual({ status: 'down', message: 'timeout', responseTime: 1.5, since: '1970-01-01T00:00:00.000Z' });
-    expect(aggregate([down], true, false).body.error.db).toMatchObject({ reason: 'ping took 500 ms', details: { version: '16' }, required: true });
+    expect(aggregate([down], false, false).body.error.db).toEqual({
+      status: 'down',
+      message: 'timeout',
+      responseTime: 1.5,
+      since: '1970-01-01T00:00:00.000Z',
+    });
+    expect(aggregate([down], true, false).body.error.db).toMatchObject({
+      reason: 'ping took 500 ms',
+      details: { version: '16' },
+      required: true,
+    });
   });
 });
 
@@ -58,11 +71,17 @@ describe('startup', () => {
   });
 
   it('ignores optional checks', () => {
-    const snapshot = { takenAtMs: 0, checks: [check({}), check({ name: 'x', required: false, everUp: false, status: 'down' })] };
+    const snapshot = {
+      takenAtMs: 0,
+      checks: [check({}), check({ name: 'x', required: false, everUp: false, status: 'down' })],
+    };
     expect(startup(snapshot, false, false).httpStatus).toBe(200);
   });
 
   it('is 503 shutting_down while draining', () => {
-    expect(startup({ takenAtMs: 0, checks: [check({})] }, false, true)).toMatchObject({ httpStatus: 503, body: { status: 'shutting_down' } });
+    expect(startup({ takenAtMs: 0, checks: [check({})] }, false, true)).toMatchObject({
+      httpStatus: 503,
+      body: { status: 'shutting_down' },
+    });
   });
 });

@@ -5,7 +5,10 @@ import { JobStoreUnavailableError } from './job-store';
 import { JOBS_MESSAGES } from './jobs.constants';
 
 /** Body of every 503 of the jobs API: nothing about hosts, credentials or stacks. */
-export const STORE_UNAVAILABLE_BODY = { statusCode: HttpStatus.SERVICE_UNAVAILABLE, message: JOBS_MESSAGES.storeUnavailable } as const;
+export const STORE_UNAVAILABLE_BODY = {
+  statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+  message: JOBS_MESSAGES.storeUnavailable,
+} as const;
 
 /**
  * Redis unreachable, hung or not serving → 503. Logs once per request, with

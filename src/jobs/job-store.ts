@@ -168,7 +168,10 @@ return reply
 
 /** A job store operation failed because Redis is unreachable, hung or not serving. */
 export class JobStoreUnavailableError extends Error {
-  constructor(readonly operation: string, options: { cause: unknown }) {
+  constructor(
+    readonly operation: string,
+    options: { cause: unknown },
+  ) {
     super(`job store unavailable during ${operation}`, options);
     this.name = 'JobStoreUnavailableError';
   }
@@ -226,9 +229,7 @@ export interface JobChange {
 }
 
 export type TransitionOutcome =
-  | { outcome: 'ok'; job: Job }
-  | { outcome: 'missing' }
-  | { outcome: 'conflict'; current: JobStatus };
+  { outcome: 'ok'; job: Job } | { outcome: 'missing' } | { outcome: 'conflict'; current: JobStatus };
 
 export interface JobListQuery {
   status?: JobStatus;
@@ -240,7 +241,11 @@ export interface JobListQuery {
 /** Redis-backed job state. Every method throws JobStoreUnavailableError when Redis cannot answer. */
 @Injectable()
 export class JobStore {
-  private readonly scripts = { create: new LuaScript(CREATE), transition: new LuaScript(TRANSITION), list: new LuaScript(LIST) };
+  private readonly scripts = {
+    create: new LuaScript(CREATE),
+    transition: new LuaScript(TRANSITION),
+    list: new LuaScript(LIST),
+  };
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
@@ -337,9 +342,10 @@ function toFields(reply: unknown): Record<string, string> {
 const iso = (epochMs: string | number): string => new Date(Number(epochMs)).toISOString();
 
 function toJob(f: Record<string, string>): Job {
-  const history = (JSON.parse(f.history) as { status: JobStatus; at: number }[]).map(
-    (entry): JobHistoryEntry => ({ status: entry.status, at: iso(entry.at) }),
-  );
+  const history = (JSON.parse(f.history) as { status: JobStatus; at: number }[]).map((entry): JobHistoryEntry => ({
+    status: entry.status,
+    at: iso(entry.at),
+  }));
   return {
     id: f.id,
     type: f.type,

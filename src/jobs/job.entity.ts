@@ -24,7 +24,11 @@ export class Job {
   @ApiProperty({ type: 'object', additionalProperties: true, example: { reportId: 42 } })
   payload: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'Set when the job succeeded with a result (any JSON value).', ...ANY_JSON_SCHEMA, example: { pages: 3 } })
+  @ApiPropertyOptional({
+    description: 'Set when the job succeeded with a result (any JSON value).',
+    ...ANY_JSON_SCHEMA,
+    example: { pages: 3 },
+  })
   result?: unknown;
 
   @ApiPropertyOptional({

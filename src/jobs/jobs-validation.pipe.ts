@@ -1,4 +1,11 @@
-import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import {
+  ArgumentMetadata,
+  BadRequestException,
+  Injectable,
+  PipeTransform,
+  ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
 import { JOBS_MESSAGES } from './jobs.constants';
 
 /** class-validator errors → one line per field (`payload must be a JSON object; property foo should not exist`). */
@@ -31,7 +38,12 @@ export class JobsValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+    if (
+      metadata.type === 'body' &&
+      value !== undefined &&
+      value !== null &&
+      (typeof value !== 'object' || Array.isArray(value))
+    ) {
       throw new BadRequestException(JOBS_MESSAGES.bodyNotObject);
     }
     return super.transform(value, metadata);

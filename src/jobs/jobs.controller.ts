@@ -1,4 +1,16 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, UseFilters, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseFilters,
+  UsePipes,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -30,8 +42,15 @@ const ID_PARAM = ApiParam({ name: 'id', format: 'uuid', description: 'Job id (UU
 
 /** Redis-backed job state: create, read, move through the lifecycle, list. */
 @ApiTags('jobs')
-@ApiHeader({ name: 'X-Request-Id', required: false, description: 'Correlation id (`[A-Za-z0-9._:-]{1,128}`); generated when absent or invalid, and echoed.' })
-@ApiServiceUnavailableResponse({ description: 'Redis is unreachable or hung.', schema: { example: STORE_UNAVAILABLE_BODY } })
+@ApiHeader({
+  name: 'X-Request-Id',
+  required: false,
+  description: 'Correlation id (`[A-Za-z0-9._:-]{1,128}`); generated when absent or invalid, and echoed.',
+})
+@ApiServiceUnavailableResponse({
+  description: 'Redis is unreachable or hung.',
+  schema: { example: STORE_UNAVAILABLE_BODY },
+})
 @Controller('jobs')
 @UsePipes(JobsValidationPipe)
 @UseFilters(JobStoreUnavailableFilter)
@@ -42,7 +61,10 @@ export class JobsController {
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Create a job (status pending)' })
   @ApiCreatedResponse({ type: Job, description: 'The new job.' })
-  @ApiBadRequestResponse({ description: 'Invalid body; the message names the field.', ...errorExample(400, 'Bad Request', JOBS_MESSAGES.payloadNotObject) })
+  @ApiBadRequestResponse({
+    description: 'Invalid body; the message names the field.',
+    ...errorExample(400, 'Bad Request', JOBS_MESSAGES.payloadNotObject),
+  })
   @ApiPayloadTooLargeResponse({ description: 'Body larger than BODY_LIMIT_BYTES (default 1 MiB).' })
   create(@Body() dto: CreateJobDto, @CorrelationId() correlationId: string): Promise<Job> {
     return this.jobs.create(dto, correlationId);
@@ -51,7 +73,10 @@ export class JobsController {
   @Get()
   @ApiOperation({ summary: 'List jobs, newest first' })
   @ApiOkResponse({ type: JobPage })
-  @ApiBadRequestResponse({ description: 'Invalid status, limit or cursor.', ...errorExample(400, 'Bad Request', JOBS_MESSAGES.invalidCursor) })
+  @ApiBadRequestResponse({
+    description: 'Invalid status, limit or cursor.',
+    ...errorExample(400, 'Bad Request', JOBS_MESSAGES.invalidCursor),
+  })
   list(@Query() query: ListJobsQuery): Promise<JobPage> {
     return this.jobs.list(query);
   }
@@ -60,8 +85,14 @@ export class JobsController {
   @ID_PARAM
   @ApiOperation({ summary: 'Get one job' })
   @ApiOkResponse({ type: Job })
-  @ApiBadRequestResponse({ description: 'The id is not a UUID v4.', ...errorExample(400, 'Bad Request', JOBS_MESSAGES.invalidId) })
-  @ApiNotFoundResponse({ description: 'No such job (or it expired).', ...errorExample(404, 'Not Found', JOBS_MESSAGES.notFound(EXAMPLE_ID)) })
+  @ApiBadRequestResponse({
+    description: 'The id is not a UUID v4.',
+    ...errorExample(400, 'Bad Request', JOBS_MESSAGES.invalidId),
+  })
+  @ApiNotFoundResponse({
+    description: 'No such job (or it expired).',
+    ...errorExample(404, 'Not Found', JOBS_MESSAGES.notFound(EXAMPLE_ID)),
+  })
   get(@Param('id', JobIdPipe) id: string): Promise<Job> {
     return this.jobs.get(id);
   }
@@ -70,8 +101,14 @@ export class JobsController {
   @ID_PARAM
   @ApiOperation({ summary: 'Change the status of a job (pending → running → succeeded | failed, pending → failed)' })
   @ApiOkResponse({ type: Job, description: 'The updated job.' })
-  @ApiBadRequestResponse({ description: 'Invalid id or body.', ...errorExample(400, 'Bad Request', 'status must be one of: running, succeeded, failed') })
-  @ApiNotFoundResponse({ description: 'No such job (or it expired).', ...errorExample(404, 'Not Found', JOBS_MESSAGES.notFound(EXAMPLE_ID)) })
+  @ApiBadRequestResponse({
+    description: 'Invalid id or body.',
+    ...errorExample(400, 'Bad Request', 'status must be one of: running, succeeded, failed'),
+  })
+  @ApiNotFoundResponse({
+    description: 'No such job (or it expired).',
+    ...errorExample(404, 'Not Found', JOBS_MESSAGES.notFound(EXAMPLE_ID)),
+  })
   @ApiConflictResponse({
     description: 'The transition is not allowed from the current status.',
     schema: {

@@ -37,7 +37,10 @@ export class ShutdownService implements BeforeApplicationShutdown, OnApplication
     );
     this.armWatchdog(startedMs);
     await sleep(this.config.drainMs);
-    this.logger.log({ phase: 'drain', durationMs: Date.now() - startedMs }, 'drain finished; closing the HTTP listener');
+    this.logger.log(
+      { phase: 'drain', durationMs: Date.now() - startedMs },
+      'drain finished; closing the HTTP listener',
+    );
     this.armInFlightDeadline(startedMs);
   }
 
@@ -53,20 +56,29 @@ export class ShutdownService implements BeforeApplicationShutdown, OnApplication
     if (!server || typeof server.closeAllConnections !== 'function') return;
     const closingMs = Date.now();
     server.once('close', () => {
-      this.logger.log({ phase: 'http', durationMs: Date.now() - closingMs }, `HTTP listener closed; in-flight requests finished in ${Date.now() - closingMs} ms`);
+      this.logger.log(
+        { phase: 'http', durationMs: Date.now() - closingMs },
+        `HTTP listener closed; in-flight requests finished in ${Date.now() - closingMs} ms`,
+      );
     });
     const budget = this.config.timeoutMs - (Date.now() - startedMs) - 2 * this.config.clientCloseMs - 500;
-    const timer = setTimeout(() => {
-      this.logger.warn('in-flight requests overran their deadline; closing their connections');
-      server.closeAllConnections();
-    }, Math.max(budget, 1000));
+    const timer = setTimeout(
+      () => {
+        this.logger.warn('in-flight requests overran their deadline; closing their connections');
+        server.closeAllConnections();
+      },
+      Math.max(budget, 1000),
+    );
     timer.unref();
     this.timers.push(timer);
   }
 
   private armWatchdog(startedMs: number): void {
     const timer = setTimeout(() => {
-      this.logger.error({ durationMs: Date.now() - startedMs }, `shutdown exceeded SHUTDOWN_TIMEOUT_MS (${this.config.timeoutMs} ms); exiting`);
+      this.logger.error(
+        { durationMs: Date.now() - startedMs },
+        `shutdown exceeded SHUTDOWN_TIMEOUT_MS (${this.config.timeoutMs} ms); exiting`,
+      );
       process.exit(1);
     }, this.config.timeoutMs);
     timer.unref();

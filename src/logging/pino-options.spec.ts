@@ -51,15 +51,20 @@ describe('access log level and error object', () => {
 
   it("drops pino-http's invented error for a bare 5xx but keeps a real one", () => {
     const fields = { err: new Error('x'), responseTime: 3 };
-    expect(accessErrorObject(req, res(503), new Error('failed with status code 503'), fields)).toEqual({ responseTime: 3 });
+    expect(accessErrorObject(req, res(503), new Error('failed with status code 503'), fields)).toEqual({
+      responseTime: 3,
+    });
     expect(accessErrorObject(req, res(500), new Error('boom'), fields)).toBe(fields);
   });
 });
 
 describe('isUnloggedRoute', () => {
-  it.each(['/health', '/health/live', '/health/ready', '/health/ready/:check', '/health/:check', '/metrics'])('leaves %s out', (route) => {
-    expect(isUnloggedRoute(route)).toBe(true);
-  });
+  it.each(['/health', '/health/live', '/health/ready', '/health/ready/:check', '/health/:check', '/metrics'])(
+    'leaves %s out',
+    (route) => {
+      expect(isUnloggedRoute(route)).toBe(true);
+    },
+  );
 
   it.each(['/jobs', '/jobs/:id', '/healthz', '/metrics-old', '/docs-json'])('logs %s', (route) => {
     expect(isUnloggedRoute(route)).toBe(false);

@@ -18,7 +18,10 @@ export const UNLOGGED_ROUTES = { exact: ['/health', '/metrics'], prefixes: ['/he
 /** Whether the route template `route` (Fastify's `request.routeOptions.url`) is left out of the access log. */
 export function isUnloggedRoute(route: string | undefined): boolean {
   if (route === undefined) return false;
-  return (UNLOGGED_ROUTES.exact as readonly string[]).includes(route) || UNLOGGED_ROUTES.prefixes.some((p) => route.startsWith(p));
+  return (
+    (UNLOGGED_ROUTES.exact as readonly string[]).includes(route) ||
+    UNLOGGED_ROUTES.prefixes.some((p) => route.startsWith(p))
+  );
 }
 
 export const REDACTED_PATHS = [
@@ -80,7 +83,8 @@ export function accessErrorObject(
   fields: Record<string, unknown>,
 ): Record<string, unknown> {
   if (error.message !== `failed with status code ${res.statusCode}`) return fields;
-  const { err: _synthetic, ...rest } = fields;
+  const rest = { ...fields };
+  delete rest.err;
   return rest;
 }
 

@@ -39,9 +39,9 @@ export class RequestLogging implements OnModuleInit {
     }
     // The root logger nestjs-pino built from buildPinoOptions (level, redaction, serializers).
     const accessLog = pinoHttp({ logger: PinoLogger.root, ...ACCESS_LOG_OPTIONS });
-    adapter.getInstance<FastifyInstance>().addHook(
-      'onRequest',
-      (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    adapter
+      .getInstance<FastifyInstance>()
+      .addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
         if (isUnloggedRoute(request.routeOptions.url)) {
           done();
           return;
@@ -49,7 +49,6 @@ export class RequestLogging implements OnModuleInit {
         request.raw.id = request.id;
         accessLog(request.raw, reply.raw);
         done();
-      },
-    );
+      });
   }
 }

@@ -14,7 +14,11 @@ import type { FastifyRequest } from 'fastify';
 export class UnhandledErrorFilter extends BaseExceptionFilter {
   private readonly logger = new Logger('ExceptionsHandler');
 
-  override handleUnknownError(exception: unknown, host: ArgumentsHost, applicationRef: AbstractHttpAdapter | HttpServer): void {
+  override handleUnknownError(
+    exception: unknown,
+    host: ArgumentsHost,
+    applicationRef: AbstractHttpAdapter | HttpServer,
+  ): void {
     const body = this.isHttpError(exception)
       ? { statusCode: exception.statusCode, message: this.getHttpErrorMessage(exception) }
       : { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };

@@ -44,15 +44,14 @@ export class HttpMetrics implements OnModuleInit {
       return;
     }
     const histogram = this.histogram;
-    adapter.getInstance<FastifyInstance>().addHook(
-      'onResponse',
-      (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    adapter
+      .getInstance<FastifyInstance>()
+      .addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
         histogram.observe(
           { method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE, status_code: reply.statusCode },
           reply.elapsedTime / 1000,
         );
         done();
-      },
-    );
+      });
   }
 }

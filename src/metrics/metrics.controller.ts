@@ -25,7 +25,10 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format 0.0.4)' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Every series, in the Prometheus text format.', schema: { type: 'string', example: EXPOSITION_EXAMPLE } })
+  @ApiOkResponse({
+    description: 'Every series, in the Prometheus text format.',
+    schema: { type: 'string', example: EXPOSITION_EXAMPLE },
+  })
   @ApiNotFoundResponse({ description: 'Metrics are disabled (METRICS_ENABLED=false).' })
   async scrape(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     if (!this.config.enabled) throw new NotFoundException(METRICS_MESSAGES.disabled);

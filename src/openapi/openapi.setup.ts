@@ -16,16 +16,25 @@ export function setupOpenApi(app: NestFastifyApplication, config: AppConfig): vo
     .setTitle('probe-ready-api')
     .setDescription(
       'Health probes over PostgreSQL and Redis, a jobs API and Prometheus metrics. ' +
-        'Every response carries `X-Request-Id` (the caller\'s, when it matches `^[A-Za-z0-9._:-]{1,128}$`, otherwise a new UUID).',
+        "Every response carries `X-Request-Id` (the caller's, when it matches `^[A-Za-z0-9._:-]{1,128}$`, otherwise a new UUID).",
     )
     .setVersion(config.version)
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'HEALTH_DETAILS_TOKEN: adds reasons and details to health answers.' },
+      {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'HEALTH_DETAILS_TOKEN: adds reasons and details to health answers.',
+      },
       HEALTH_DETAILS_SECURITY,
     )
     .build();
-  SwaggerModule.setup(OPENAPI_PATH, app, () => addHealthOperations(SwaggerModule.createDocument(app, info, { extraModels: HEALTH_OPENAPI_MODELS })), {
-    jsonDocumentUrl: `${OPENAPI_PATH}-json`,
-    yamlDocumentUrl: `${OPENAPI_PATH}-yaml`,
-  });
+  SwaggerModule.setup(
+    OPENAPI_PATH,
+    app,
+    () => addHealthOperations(SwaggerModule.createDocument(app, info, { extraModels: HEALTH_OPENAPI_MODELS })),
+    {
+      jsonDocumentUrl: `${OPENAPI_PATH}-json`,
+      yamlDocumentUrl: `${OPENAPI_PATH}-yaml`,
+    },
+  );
 }

@@ -61,7 +61,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
 
   /** Where a client points, without credentials. */
   describe(name: RedisClientName): { host: string; port: number; db: number } {
-    const db = name === DEFAULT_REDIS_CLIENT ? this.config.endpoint.db : this.config.named[name] ?? 0;
+    const db = name === DEFAULT_REDIS_CLIENT ? this.config.endpoint.db : (this.config.named[name] ?? 0);
     return { host: this.config.endpoint.host, port: this.config.endpoint.port, db };
   }
 
@@ -82,7 +82,10 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const started = Date.now();
     await Promise.all([...this.links.values()].map((link) => this.close(link)));
-    this.logger.log({ phase: 'redis', durationMs: Date.now() - started }, `redis clients closed in ${Date.now() - started} ms`);
+    this.logger.log(
+      { phase: 'redis', durationMs: Date.now() - started },
+      `redis clients closed in ${Date.now() - started} ms`,
+    );
   }
 
   private async close(link: Link): Promise<void> {
@@ -126,6 +129,9 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     if (link.state === 'down') return;
     const verb = link.everUp ? 'lost connection to' : 'cannot reach';
     link.state = 'down';
-    this.logger.warn({ client: link.name, reason }, `redis client ${link.name} ${verb} ${target} (${reason}); reconnecting`);
+    this.logger.warn(
+      { client: link.name, reason },
+      `redis client ${link.name} ${verb} ${target} (${reason}); reconnecting`,
+    );
   }
 }

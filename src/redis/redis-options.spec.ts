@@ -24,7 +24,11 @@ describe('buildRedisModuleOptions', () => {
   it('creates the default client plus one per configured logical database', () => {
     const options = build({ REDIS_URL: 'redis://:pw@h:7000/1', REDIS__CACHE_DB: '4', REDIS__PUBSUB_DB: '6' });
     const clients = options.config as RedisClientOptions[];
-    expect(clients.map((c) => [c.namespace, c.db])).toEqual([['default', 1], ['cache', 4], ['pubsub', 6]]);
+    expect(clients.map((c) => [c.namespace, c.db])).toEqual([
+      ['default', 1],
+      ['cache', 4],
+      ['pubsub', 6],
+    ]);
     expect(clients.every((c) => c.host === 'h' && c.port === 7000 && c.password === 'pw')).toBe(true);
   });
 

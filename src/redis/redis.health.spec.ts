@@ -15,12 +15,18 @@ function indicatorWith(client: Partial<Redis>, lastFailure?: string): RedisHealt
 
 describe('RedisHealthIndicator', () => {
   it('contributes one check per configured client', () => {
-    expect(indicatorWith({}).healthChecks().map((c) => c.name)).toEqual(['redis', 'redis-cache']);
+    expect(
+      indicatorWith({})
+        .healthChecks()
+        .map((c) => c.name),
+    ).toEqual(['redis', 'redis-cache']);
   });
 
   it('is up when PING answers', async () => {
     const ping = jest.fn().mockResolvedValue('PONG');
-    await expect(indicatorWith({ status: 'ready', ping }).ping('redis', 'default')).resolves.toEqual({ redis: { status: 'up' } });
+    await expect(indicatorWith({ status: 'ready', ping }).ping('redis', 'default')).resolves.toEqual({
+      redis: { status: 'up' },
+    });
     expect(ping).toHaveBeenCalledTimes(1);
   });
 
@@ -38,9 +44,19 @@ describe('RedisHealthIndicator', () => {
   });
 
   it('reports seed 004 facts from one INFO', async () => {
-    const info = jest.fn().mockResolvedValue('# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:42\r\nconnected_clients:3\r\nused_memory_human:1.1M\r\nother:x\r\n');
+    const info = jest
+      .fn()
+      .mockResolvedValue(
+        '# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:42\r\nconnected_clients:3\r\nused_memory_human:1.1M\r\nother:x\r\n',
+      );
     await expect(indicatorWith({ status: 'ready', info }).details('default')).resolves.toEqual({
-      host: 'h', port: 1, db: 0, redis_version: '7.0.15', uptime_in_seconds: 42, connected_clients: 3, used_memory_human: '1.1M',
+      host: 'h',
+      port: 1,
+      db: 0,
+      redis_version: '7.0.15',
+      uptime_in_seconds: 42,
+      connected_clients: 3,
+      used_memory_human: '1.1M',
     });
     expect(info).toHaveBeenCalledTimes(1);
   });

@@ -48,7 +48,10 @@ export class RedisHealthIndicator implements HealthContributor {
     const indicator = this.health.check(key);
     const client = this.connections.client(name);
     if (client.status !== 'ready') {
-      return indicator.down({ message: this.connections.lastFailure(name) ?? 'not connected', reason: `client status ${client.status}` });
+      return indicator.down({
+        message: this.connections.lastFailure(name) ?? 'not connected',
+        reason: `client status ${client.status}`,
+      });
     }
     try {
       await client.ping();

@@ -130,13 +130,19 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`No output line matched ${pattern} within ${timeoutMs} ms\n--- app output ---\n${output()}`));
+          reject(
+            new Error(`No output line matched ${pattern} within ${timeoutMs} ms\n--- app output ---\n${output()}`),
+          );
         }, timeoutMs);
         lineListeners.add(onLine);
         void exited.then((exit) => {
           if (!lineListeners.has(onLine)) return;
           done();
-          reject(new Error(`App exited (${describeExit(exit)}) before a line matched ${pattern}\n--- app output ---\n${output()}`));
+          reject(
+            new Error(
+              `App exited (${describeExit(exit)}) before a line matched ${pattern}\n--- app output ---\n${output()}`,
+            ),
+          );
         });
       });
     },
@@ -196,7 +202,7 @@ function newestMtimeMs(dir: string): number {
 
 function isBuildStale(): boolean {
   const main = join(REPO_ROOT, 'dist', 'main.js');
-  const inputs = Math.max(newestMtimeMs(join(REPO_ROOT, 'src')), newestMtimeMs(join(REPO_ROOT, 'scripts')));
+  const inputs = newestMtimeMs(join(REPO_ROOT, 'src'));
   return !existsSync(main) || statSync(main).mtimeMs < inputs;
 }
 
@@ -206,8 +212,8 @@ function blockFor(ms: number): void {
 }
 
 /**
- * Runs `npm run build` (nest build, then the bundle; synchronously, at most once per jest worker) when
- * dist/main.js is missing or older than any file under src/ or scripts/. A lock dir in
+ * Runs `npm run build` (nest build; synchronously, at most once per jest worker) when
+ * dist/main.js is missing or older than any file under src/. A lock dir in
  * the temp dir keeps parallel workers from building (and, with deleteOutDir,
  * deleting dist/) at the same time.
  */
@@ -223,7 +229,8 @@ export function ensureBuilt(): void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // A lock older than a build can take was left by a killed worker.
       const lockedAt = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
-      if (lockedAt !== undefined && Date.now() - lockedAt > BUILD_TIMEOUT_MS) rmSync(lock, { recursive: true, force: true });
+      if (lockedAt !== undefined && Date.now() - lockedAt > BUILD_TIMEOUT_MS)
+        rmSync(lock, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`ensureBuilt: timed out waiting for the build lock ${lock}`);
       blockFor(200);
     }
@@ -234,7 +241,9 @@ export function ensureBuilt(): void {
     }
   } catch (error) {
     const details = error as { stdout?: Buffer; stderr?: Buffer; message: string };
-    throw new Error(`npm run build failed: ${details.message}\n${details.stdout?.toString() ?? ''}${details.stderr?.toString() ?? ''}`);
+    throw new Error(
+      `npm run build failed: ${details.message}\n${details.stdout?.toString() ?? ''}${details.stderr?.toString() ?? ''}`,
+    );
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -7,7 +7,18 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { Client, type QueryResultRow } from 'pg';
 import { freePort } from './ports';
-import { isProcessGone, reapOnExit, removeOnExit, unrefChild, waitFor, waitForExit, WaitTimeoutError, waitForGone, waitForResumed, waitForStopped } from './wait';
+import {
+  isProcessGone,
+  reapOnExit,
+  removeOnExit,
+  unrefChild,
+  waitFor,
+  waitForExit,
+  WaitTimeoutError,
+  waitForGone,
+  waitForResumed,
+  waitForStopped,
+} from './wait';
 
 const execFileAsync = promisify(execFile);
 
@@ -196,13 +207,24 @@ class PostgresServer implements PostgresFixture {
   /** Runs initdb (trust auth, superuser postgres) into dataDir. */
   async initdb(): Promise<void> {
     const [command, args] = this.command(join(this.installDir, 'bin', 'initdb'), [
-      '-D', this.dataDir, '-A', 'trust', '-U', USER, '-E', 'UTF8', '--locale=C', '--no-sync',
+      '-D',
+      this.dataDir,
+      '-A',
+      'trust',
+      '-U',
+      USER,
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
     ]);
     try {
       await execFileAsync(command, args, { cwd: this.dir, env: this.env(), timeout: 60_000 });
     } catch (error) {
       const details = error as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`postgres fixture: initdb failed: ${details.message}\n${details.stdout ?? ''}${details.stderr ?? ''}`);
+      throw new Error(
+        `postgres fixture: initdb failed: ${details.message}\n${details.stdout ?? ''}${details.stderr ?? ''}`,
+      );
     }
   }
 
@@ -369,7 +391,11 @@ class PostgresServer implements PostgresFixture {
             return false;
           }
         },
-        { timeoutMs: START_TIMEOUT_MS, intervalMs: 25, description: `postgres on ${HOST}:${this.port} to accept connections` },
+        {
+          timeoutMs: START_TIMEOUT_MS,
+          intervalMs: 25,
+          description: `postgres on ${HOST}:${this.port} to accept connections`,
+        },
       );
       // Accepting connections implies the current postmaster has written postmaster.pid.
       const lockFile = readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n');
@@ -385,7 +411,10 @@ class PostgresServer implements PostgresFixture {
       await waitForExit(() => proc.hasExited, `postgres ${proc.wrapperPid}`);
       await waitForGone(pids).catch(() => undefined);
       const reason = error instanceof Error ? error.message : String(error);
-      throw new PostgresStartError(`${reason} (last error: ${lastError})\n--- postgres output ---\n${this.output()}`, this.output());
+      throw new PostgresStartError(
+        `${reason} (last error: ${lastError})\n--- postgres output ---\n${this.output()}`,
+        this.output(),
+      );
     }
   }
 
@@ -523,7 +552,8 @@ export async function startPostgres(): Promise<PostgresFixture> {
         await server.start();
         break;
       } catch (error) {
-        const portTaken = error instanceof PostgresStartError && /could not bind|address already in use/i.test(error.output);
+        const portTaken =
+          error instanceof PostgresStartError && /could not bind|address already in use/i.test(error.output);
         if (!portTaken || attempt >= 3) throw error;
       }
     }

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Redis from 'ioredis';
 import { freePort } from './ports';
-import { reapOnExit, removeOnExit, unrefChild, waitFor, waitForExit, WaitTimeoutError, waitForResumed, waitForStopped } from './wait';
+import {
+  reapOnExit,
+  removeOnExit,
+  unrefChild,
+  waitFor,
+  waitForExit,
+  WaitTimeoutError,
+  waitForResumed,
+  waitForStopped,
+} from './wait';
 
 /** Options for {@link startRedis}. */
 export interface RedisStartOptions {
@@ -177,18 +186,26 @@ class RedisServer implements RedisFixture {
   /** Spawns redis-server on this.port with stdout/stderr captured into the log. */
   private spawnServer(): RunningProcess {
     const args = [
-      '--port', String(this.port),
-      '--bind', HOST,
-      '--dir', this.dir,
-      '--save', '',
-      '--appendonly', this.appendonly ? 'yes' : 'no',
-      '--daemonize', 'no',
-      '--logfile', '',
+      '--port',
+      String(this.port),
+      '--bind',
+      HOST,
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.appendonly ? 'yes' : 'no',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
     ];
     if (this.password !== undefined) args.push('--requirepass', this.password);
     const child = spawn('redis-server', args, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     child.on('error', (error) => this.capture(`spawn error: ${error.message}`));
-    if (child.pid === undefined) throw new Error(`redis fixture: could not spawn redis-server in ${this.dir} (is it on PATH?)`);
+    if (child.pid === undefined)
+      throw new Error(`redis fixture: could not spawn redis-server in ${this.dir} (is it on PATH?)`);
     unrefChild(child);
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.capture(line));
@@ -215,17 +232,28 @@ class RedisServer implements RedisFixture {
             return false;
           }
         },
-        { timeoutMs: START_TIMEOUT_MS, intervalMs: 25, description: `redis-server on ${HOST}:${this.port} to answer PING` },
+        {
+          timeoutMs: START_TIMEOUT_MS,
+          intervalMs: 25,
+          description: `redis-server on ${HOST}:${this.port} to answer PING`,
+        },
       );
     } catch (error) {
       signalQuietly(proc.pid, 'SIGKILL');
       await waitForExit(() => proc.hasExited, `redis-server ${proc.pid}`);
       const reason = error instanceof Error ? error.message : String(error);
-      throw new RedisStartError(`${reason} (last error: ${lastError})\n--- redis-server output ---\n${this.output()}`, this.output());
+      throw new RedisStartError(
+        `${reason} (last error: ${lastError})\n--- redis-server output ---\n${this.output()}`,
+        this.output(),
+      );
     }
   }
 
-  private async withConnection<T>(fn: (client: Redis) => Promise<T>, timeoutMs = COMMAND_TIMEOUT_MS, db = 0): Promise<T> {
+  private async withConnection<T>(
+    fn: (client: Redis) => Promise<T>,
+    timeoutMs = COMMAND_TIMEOUT_MS,
+    db = 0,
+  ): Promise<T> {
     const client = new Redis({
       host: HOST,
       port: this.port,

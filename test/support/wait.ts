@@ -32,14 +32,15 @@ export class WaitTimeoutError extends Error {
  * thrown by `fn` ends the wait at once: catch transient errors inside `fn`.
  */
 export async function waitFor<T>(
-  fn: () => Promise<T | undefined | false>,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
   { timeoutMs, intervalMs = 50, description }: WaitForOptions,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new WaitTimeoutError(description, timeoutMs);
-    const result = await raceDeadline(fn(), remaining);
+    // Promise.resolve().then: a synchronous throw ends the wait like a rejection does.
+    const result = await raceDeadline(Promise.resolve().then(fn), remaining);
     if (result.timedOut) throw new WaitTimeoutError(description, timeoutMs);
     if (result.value) return result.value;
     const pause = Math.min(intervalMs, deadline - Date.now());
@@ -86,7 +87,7 @@ export function isProcessGone(pid: number): boolean {
 
 /** Waits until every pid in `pids` is in the stopped state ('T') or gone. */
 export function waitForStopped(pids: readonly number[], timeoutMs = 5_000): Promise<true> {
-  return waitFor(async () => pids.every((pid) => isProcessGone(pid) || processState(pid) === 'T'), {
+  return waitFor(() => pids.every((pid) => isProcessGone(pid) || processState(pid) === 'T'), {
     timeoutMs,
     intervalMs: 10,
     description: `processes ${pids.join(', ')} to be stopped (SIGSTOP)`,
@@ -95,7 +96,7 @@ export function waitForStopped(pids: readonly number[], timeoutMs = 5_000): Prom
 
 /** Waits until no pid in `pids` is in the stopped state ('T') any more. */
 export function waitForResumed(pids: readonly number[], timeoutMs = 5_000): Promise<true> {
-  return waitFor(async () => pids.every((pid) => processState(pid) !== 'T'), {
+  return waitFor(() => pids.every((pid) => processState(pid) !== 'T'), {
     timeoutMs,
     intervalMs: 10,
     description: `processes ${pids.join(', ')} to run again (SIGCONT)`,
@@ -104,7 +105,7 @@ export function waitForResumed(pids: readonly number[], timeoutMs = 5_000): Prom
 
 /** Waits until every pid in `pids` has exited. */
 export function waitForGone(pids: readonly number[], timeoutMs = 10_000): Promise<true> {
-  return waitFor(async () => pids.every(isProcessGone), {
+  return waitFor(() => pids.every(isProcessGone), {
     timeoutMs,
     intervalMs: 20,
     description: `processes ${pids.join(', ')} to exit`,
@@ -125,7 +126,7 @@ export function unrefChild(child: ChildProcess): void {
 
 /** Waits (bounded, polling) until `isExited()` is true; `what` names the process in the error. */
 export function waitForExit(isExited: () => boolean, what: string, timeoutMs = 10_000): Promise<true> {
-  return waitFor(async () => isExited(), { timeoutMs, intervalMs: 20, description: `${what} to exit` });
+  return waitFor(() => isExited(), { timeoutMs, intervalMs: 20, description: `${what} to exit` });
 }
 
 // --- Reaper: nothing a test started outlives the test process ---------------
@@ -221,7 +222,10 @@ function tellReaper(message: ReaperMessage): void {
   const adding = message.op === 'pid' || message.op === 'dir';
   if (!adding && !registered.has(key)) return;
   if (!watchdog) {
-    watchdog = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    watchdog = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     watchdog.stdin?.on('error', () => undefined);
     unrefChild(watchdog);
   }

@@ -2,9 +2,8 @@ import type { MigrationInterface } from 'typeorm';
 
 /**
  * Every migration, oldest first, listed by class rather than found by a
- * file glob: the app runs from a single-file bundle (scripts/bundle.js), so
- * there are no migration files next to it to glob, and a list also keeps a
- * stray file from ever running. To add one: `npx typeorm migration:create
+ * file glob: the same list works from src/ (tests) and dist/, and a stray
+ * file can never run. To add one: `npx typeorm migration:create
  * src/database/migrations/<Name>`, fill in up() and down(), import the class
  * here and append it.
  *

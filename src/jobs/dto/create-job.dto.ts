@@ -5,12 +5,22 @@ import { IsJobType, IsPlainObject, KeepRaw } from './job-validators';
 
 /** Body of `POST /jobs`. */
 export class CreateJobDto {
-  @ApiProperty({ description: 'What kind of job this is.', example: 'report.render', minLength: 1, maxLength: JOB_TYPE_MAX_LENGTH })
+  @ApiProperty({
+    description: 'What kind of job this is.',
+    example: 'report.render',
+    minLength: 1,
+    maxLength: JOB_TYPE_MAX_LENGTH,
+  })
   @IsDefined({ message: 'type is required' })
   @IsJobType()
   type: string;
 
-  @ApiProperty({ description: 'Job input, a JSON object of any shape.', type: 'object', additionalProperties: true, example: { reportId: 42 } })
+  @ApiProperty({
+    description: 'Job input, a JSON object of any shape.',
+    type: 'object',
+    additionalProperties: true,
+    example: { reportId: 42 },
+  })
   @IsDefined({ message: 'payload is required' })
   @IsPlainObject({ message: JOBS_MESSAGES.payloadNotObject })
   @KeepRaw()

@@ -10,7 +10,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
-function registerRule(name: string, validate: (value: unknown, args: ValidationArguments) => boolean, options?: ValidationOptions) {
+function registerRule(
+  name: string,
+  validate: (value: unknown, args: ValidationArguments) => boolean,
+  options?: ValidationOptions,
+) {
   return (target: object, propertyName: string): void =>
     registerDecorator({ name, target: target.constructor, propertyName, options, validator: { validate } });
 }
@@ -21,13 +25,17 @@ function registerRule(name: string, validate: (value: unknown, args: ValidationA
  * decorators bottom-up, which would report "too long" for a number.
  */
 export const IsJobType = () =>
-  registerRule('isJobType', (value) => typeof value === 'string' && /\S/.test(value) && value.length <= JOB_TYPE_MAX_LENGTH, {
-    message: ({ value }: ValidationArguments) => {
-      if (typeof value !== 'string') return 'type must be a string';
-      if (!/\S/.test(value)) return JOBS_MESSAGES.typeBlank;
-      return `type must be at most ${JOB_TYPE_MAX_LENGTH} characters`;
+  registerRule(
+    'isJobType',
+    (value) => typeof value === 'string' && /\S/.test(value) && value.length <= JOB_TYPE_MAX_LENGTH,
+    {
+      message: ({ value }: ValidationArguments) => {
+        if (typeof value !== 'string') return 'type must be a string';
+        if (!/\S/.test(value)) return JOBS_MESSAGES.typeBlank;
+        return `type must be at most ${JOB_TYPE_MAX_LENGTH} characters`;
+      },
     },
-  });
+  );
 
 export const IsPlainObject = (options?: ValidationOptions) => registerRule('isPlainObject', isPlainObject, options);
 
@@ -35,7 +43,8 @@ export const IsPlainObject = (options?: ValidationOptions) => registerRule('isPl
 export const IsJobError = (options?: ValidationOptions) =>
   registerRule(
     'isJobError',
-    (value) => (typeof value === 'string' && value.length > 0 && value.length <= JOB_ERROR_MAX_LENGTH) || isPlainObject(value),
+    (value) =>
+      (typeof value === 'string' && value.length > 0 && value.length <= JOB_ERROR_MAX_LENGTH) || isPlainObject(value),
     { message: JOBS_MESSAGES.errorShape, ...options },
   );
 
@@ -57,4 +66,6 @@ export const KeepRaw = () => Transform(({ obj, key }: TransformFnParams) => (obj
 
 /** Query strings arrive as text: '25' → 25; anything else is left for @IsInt to reject. */
 export const ToInt = () =>
-  Transform(({ value }: TransformFnParams) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : (value as unknown)));
+  Transform(({ value }: TransformFnParams) =>
+    typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : (value as unknown),
+  );

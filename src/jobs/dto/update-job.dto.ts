@@ -1,6 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsIn, IsOptional } from 'class-validator';
-import { ANY_JSON_SCHEMA, JOB_ERROR_MAX_LENGTH, JOB_TARGET_STATUSES, JobTargetStatus, JOBS_MESSAGES } from '../jobs.constants';
+import {
+  ANY_JSON_SCHEMA,
+  JOB_ERROR_MAX_LENGTH,
+  JOB_TARGET_STATUSES,
+  JobTargetStatus,
+  JOBS_MESSAGES,
+} from '../jobs.constants';
 import { IsJobError, KeepRaw, OnlyWithStatus } from './job-validators';
 
 /** Body of `PATCH /jobs/:id`: a status transition, with the outcome of a finished job. */
@@ -14,7 +20,11 @@ export class UpdateJobDto {
   @IsIn(JOB_TARGET_STATUSES, { message: `status must be one of: ${JOB_TARGET_STATUSES.join(', ')}` })
   status: JobTargetStatus;
 
-  @ApiPropertyOptional({ description: 'Only with status succeeded, a JSON value of any type.', ...ANY_JSON_SCHEMA, example: { pages: 3 } })
+  @ApiPropertyOptional({
+    description: 'Only with status succeeded, a JSON value of any type.',
+    ...ANY_JSON_SCHEMA,
+    example: { pages: 3 },
+  })
   @IsOptional()
   @OnlyWithStatus('succeeded', { message: JOBS_MESSAGES.resultNeedsSucceeded })
   @KeepRaw()
@@ -22,7 +32,10 @@ export class UpdateJobDto {
 
   @ApiPropertyOptional({
     description: `Only with status failed: a string (at most ${JOB_ERROR_MAX_LENGTH} characters) or a JSON object.`,
-    oneOf: [{ type: 'string', maxLength: JOB_ERROR_MAX_LENGTH }, { type: 'object', additionalProperties: true }],
+    oneOf: [
+      { type: 'string', maxLength: JOB_ERROR_MAX_LENGTH },
+      { type: 'object', additionalProperties: true },
+    ],
     example: 'renderer crashed',
   })
   @IsOptional()
