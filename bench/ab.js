@@ -8,7 +8,7 @@
  * process of the same build varies by up to ±20 % from the next, so give
  * each variant two processes (two names) before believing a difference.
  *
- *   AB='{"cache_a":{},"cache_b":{},"nocache_a":{"NODE_DISABLE_COMPILE_CACHE":"1"},"nocache_b":{"NODE_DISABLE_COMPILE_CACHE":"1"}}' node bench/ab.js
+ *   AB='{"plain_a":{},"plain_b":{},"cache_a":{"NODE_COMPILE_CACHE":"/tmp/ab-cache"},"cache_b":{"NODE_COMPILE_CACHE":"/tmp/ab-cache"}}' node bench/ab.js
  *
  * A variant is app environment variables, plus `__entry` for another file in dist/ than main.js
  * and `__nodeArgs` (an array) for node flags that NODE_OPTIONS does not accept.

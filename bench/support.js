@@ -7,7 +7,7 @@
  * see loadGenerator), probe pollers, and cleanup of every process this bench
  * started.
  */
-const { execFileSync, spawn, spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -179,21 +179,11 @@ const IMAGE_ENV = (() => {
   return env;
 })();
 
-/** The final stage's `RUN node …` line: loads the app's modules once to fill the compile cache. */
-const IMAGE_FILL_CACHE = (() => {
-  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
-  const finalStage = text.slice(text.lastIndexOf('\nFROM '));
-  const run = finalStage.split('\n').find((l) => /^RUN node\s/.test(l));
-  if (!run) throw new Error('Dockerfile: no `RUN node` line in the final stage');
-  return run.slice('RUN '.length);
-})();
-
 /** Environment of the app under test: the image's ENV, production logging, default health settings. */
 function appEnv({ port, redisUrl, databaseUrl, extra = {} }) {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     ...IMAGE_ENV,
-    NODE_COMPILE_CACHE: compileCacheDir(snapshotBuild()),
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
@@ -212,9 +202,7 @@ let buildDir;
  * bench/results/.build-<pid>/ and runs the app from there: other work on
  * this checkout (a test run's `nest build`) may rebuild dist/ while the bench
  * runs, and every figure must come from the one build measured. Module
- * resolution walks up to the checkout's node_modules as before. Then fills
- * the copy's compile cache as the image build does (the final stage's `RUN node`
- * line, under the image's environment). Removed on exit.
+ * resolution walks up to the checkout's node_modules as before. Removed on exit.
  */
 function snapshotBuild() {
   if (buildDir) return buildDir;
@@ -224,16 +212,9 @@ function snapshotBuild() {
   cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  execFileSync('sh', ['-c', IMAGE_FILL_CACHE], {
-    cwd: dir,
-    env: { ...process.env, ...IMAGE_ENV, NODE_COMPILE_CACHE: compileCacheDir(dir) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
   buildDir = dir;
   return dir;
 }
-
-const compileCacheDir = (dir) => join(dir, '.compile-cache');
 
 /**
  * Spawns `node [nodeArgs] dist/main.js` (`entry` names another file in dist/) from the snapshot (see
