@@ -1,6 +1,6 @@
 /**
- * Deployment files against the app (issue 6). There is no Docker engine or
- * Kubernetes cluster here, so this checks what can be checked without one:
+ * Deployment files against the app, without a Docker engine or a Kubernetes
+ * cluster (`npm run test:compose` runs the compose stack in a real engine):
  * - docker-compose.yml is accepted by `docker-compose config`, and refuses to
  *   resolve without the passwords (no secret defaults);
  * - every probe and healthcheck path in compose, the Dockerfile and the k8s
@@ -417,6 +417,10 @@ describe('.env.example', () => {
 });
 
 describe('Dockerfile', () => {
+  it("builds with the engine's built-in frontend: no `# syntax=` line (BuildKit would pull that frontend from a registry)", () => {
+    expect(read('Dockerfile')).not.toMatch(/^#\s*syntax\s*=/im);
+  });
+
   it('is multi-stage on a Node LTS image, installs from the lockfile before copying sources', () => {
     const from = stages.map((s) => s[0].args);
     const deps = stages.findIndex((s) => s.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args)));
