@@ -1,4 +1,4 @@
-import type { HealthCheckResult, HealthIndicatorFunction, HealthIndicatorResult } from '@nestjs/terminus';
+import type { HealthCheckResult, HealthIndicatorFunction } from '@nestjs/terminus';
 import type { CheckView } from './health-snapshot';
 
 /** The liveness body: no dependency in it. */
