@@ -15,7 +15,13 @@ import {
 } from '@nestjs/swagger';
 import { HealthCheck } from '@nestjs/terminus';
 import { HEALTH_DETAILS_SECURITY } from './health.constants';
-import { ErrorBodySchema, HEALTH_EXAMPLES, HealthBodySchema, LivenessBodySchema } from './health.schemas';
+import {
+  CheckEntrySchema,
+  ErrorBodySchema,
+  HEALTH_EXAMPLES,
+  HealthBodySchema,
+  LivenessBodySchema,
+} from './health.schemas';
 
 /**
  * The probe routes' decorators, composed once per kind of route so that
@@ -45,7 +51,8 @@ function HealthCheckRoute(summary: string, description: string, ok: Examples, un
   return applyDecorators(
     HealthCheck({ noCache: false, swaggerDocumentation: true }),
     NoStore(),
-    ApiExtraModels(HealthBodySchema),
+    // HealthBodySchema refers to CheckEntrySchema by $ref only, so both are registered.
+    ApiExtraModels(HealthBodySchema, CheckEntrySchema),
     ApiOperation({ summary, description }),
     ApiOkResponse({ schema: body, headers: NO_STORE, examples: ok }),
     ApiServiceUnavailableResponse({ schema: body, headers: NO_STORE, examples: unavailable }),
