@@ -1,7 +1,7 @@
 'use strict';
 /**
  * The framework reference: the "trivial Nest 11 controller on Fastify" that
- * issue 8 calibrates its target against. One GET route returning the
+ * the probe targets of bench/run.js are ratios to. One GET route returning the
  * liveness-shaped object with `@Header('Cache-Control', 'no-store')`; no
  * logger, hooks, metrics or request ids. Started by bench/run.js as its own
  * process: `node bench/nest-reference-server.js PORT`; answers on

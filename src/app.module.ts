@@ -10,20 +10,14 @@ import { MetricsModule } from './metrics/metrics.module';
 import { RedisHealthIndicator } from './redis/redis.health';
 import { RedisModule } from './redis/redis.module';
 
-/** Composition only. */
+/** The checks of this service: each resource module's indicator (README, "Adding a health check"). */
+const health = HealthModule.forRoot({
+  imports: [DatabaseModule, RedisModule],
+  indicators: [DatabaseHealthIndicator, RedisHealthIndicator],
+});
+
+/** Composition only. DatabaseModule and RedisModule come in with their checks. */
 @Module({
-  imports: [
-    ConfigModule,
-    LoggingModule,
-    LifecycleModule,
-    DatabaseModule,
-    RedisModule,
-    JobsModule,
-    MetricsModule,
-    HealthModule.forRoot({
-      imports: [DatabaseModule, RedisModule],
-      indicators: [DatabaseHealthIndicator, RedisHealthIndicator],
-    }),
-  ],
+  imports: [ConfigModule, LoggingModule, LifecycleModule, JobsModule, health, MetricsModule.forRoot({ health })],
 })
 export class AppModule {}

@@ -1,8 +1,9 @@
 /**
- * Extending HealthModule (issue 3, "Extending"): a third dependency, an HTTP
- * upstream, gets its check, timeout, snapshot entry, per-check endpoint and
- * optional flag from one indicator class and one registration line, without
- * touching HealthController. This is the README's worked example.
+ * Extending HealthModule: a third dependency, an HTTP upstream, gets its
+ * check, timeout, snapshot entry, per-check endpoint and optional flag from
+ * one Terminus-style indicator class in its own module and one registration
+ * line, without touching HealthController. This is the README's worked
+ * example.
  */
 import { Injectable, Module } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
@@ -28,13 +29,15 @@ class UpstreamHealthIndicator implements HealthContributor {
   constructor(private readonly health: HealthIndicatorService) {}
 
   healthChecks(): HealthCheckDefinition[] {
-    return [{ name: 'upstream', required: false, timeoutMs: 300, check: (key) => this.ping(key) }];
+    return [
+      { name: 'upstream', required: false, timeoutMs: 300, check: (key, timeoutMs) => this.ping(key, timeoutMs) },
+    ];
   }
 
-  private async ping(key: string): Promise<HealthIndicatorResult> {
+  private async ping(key: string, timeoutMs: number): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
     try {
-      const res = await fetch(`${process.env.UPSTREAM_URL}/status`, { signal: AbortSignal.timeout(300) });
+      const res = await fetch(`${process.env.UPSTREAM_URL}/status`, { signal: AbortSignal.timeout(timeoutMs) });
       return res.ok ? indicator.up() : indicator.down({ message: 'error', reason: `HTTP ${res.status}` });
     } catch (error) {
       return indicator.down({ message: 'connection refused', reason: String(error) });

@@ -16,6 +16,7 @@ interface Operation {
 interface OpenApiDocument {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
+  components?: { schemas?: Record<string, unknown> };
 }
 
 const IGNORED_METHODS = new Set(['HEAD', 'OPTIONS']);
@@ -101,6 +102,19 @@ describe('OpenAPI document', () => {
     ['/health/ready/{check}', ['200', '503', '404']],
   ])('documents %s with %j', (path, statuses) => {
     expect(Object.keys(doc.paths[path].get.responses)).toEqual(expect.arrayContaining(statuses));
+  });
+
+  it('resolves every schema reference', () => {
+    const refs = new Set(JSON.stringify(doc).match(/#\/components\/schemas\/[A-Za-z0-9_]+/g) ?? []);
+    const dangling = [...refs].filter((ref) => doc.components?.schemas?.[ref.split('/').pop() ?? ''] === undefined);
+    expect(refs.size).toBeGreaterThan(0);
+    expect(dangling).toEqual([]);
+  });
+
+  it('documents GET /ready as /health/ready', () => {
+    expect(Object.keys(doc.paths['/ready'].get.responses).sort()).toEqual(
+      Object.keys(doc.paths['/health/ready'].get.responses).sort(),
+    );
   });
 
   it('documents liveness on both /health and /health/live', () => {

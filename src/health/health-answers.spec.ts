@@ -1,10 +1,9 @@
+import { Test } from '@nestjs/testing';
+import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import type { HealthConfig } from '../config/configuration';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
-import { HealthAnswers, RenderedAnswer } from './health-answers';
+import { HealthAnswers } from './health-answers';
 import { HealthMonitor } from './health-monitor.service';
-import type { HealthBody } from './health.views';
-
-const body = (answer: RenderedAnswer): HealthBody => JSON.parse(answer.json) as HealthBody;
 
 const config = {
   checkTimeoutMs: 100,
@@ -20,7 +19,15 @@ describe('HealthAnswers', () => {
   let hang: boolean;
   let monitor: HealthMonitor;
   let gate: ShutdownGate;
+  let health: HealthCheckService;
   let answers: HealthAnswers;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [TerminusModule.forRoot({ logger: false })],
+    }).compile();
+    health = moduleRef.get(HealthCheckService);
+  });
 
   beforeEach(async () => {
     jest.useFakeTimers({ now: 1_000_000 });
@@ -43,48 +50,66 @@ describe('HealthAnswers', () => {
       config,
     );
     gate = new ShutdownGate();
-    answers = new HealthAnswers(monitor, gate);
+    answers = new HealthAnswers(monitor, gate, health);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
   });
   afterEach(() => jest.useRealTimers());
 
-  it('reuses one rendering while nothing changes', () => {
-    const first = answers.readiness(false, new Set());
-    expect(answers.readiness(false, new Set())).toBe(first);
-    expect(first.httpStatus).toBe(200);
-    expect(body(first).status).toBe('ok');
+  it('computes an answer once and then returns it, without a promise, while nothing changes', async () => {
+    const check = jest.spyOn(health, 'check');
+    const first = await answers.readiness(false, new Set());
+    const second = answers.readiness(false, new Set());
+    expect(second).toBe(first);
+    expect(check).toHaveBeenCalledTimes(1);
+    expect(first).toMatchObject({ httpStatus: 200, body: { status: 'ok' } });
+    check.mockRestore();
   });
 
-  it('renders again after a check completes with a new result', async () => {
-    const first = answers.readiness(false, new Set());
+  it('shares one computation between concurrent probes', async () => {
+    const check = jest.spyOn(health, 'check');
+    const [a, b] = await Promise.all([answers.startup(false), answers.startup(false)]);
+    expect(a).toBe(b);
+    expect(check).toHaveBeenCalledTimes(1);
+    check.mockRestore();
+  });
+
+  it('computes again after a check completes with a new result', async () => {
+    const first = await answers.readiness(false, new Set());
     healthy = false;
     await jest.advanceTimersByTimeAsync(1000);
-    const second = answers.readiness(false, new Set());
+    const second = await answers.readiness(false, new Set());
     expect(second).not.toBe(first);
     expect(second.httpStatus).toBe(503);
+    expect(second.body.error.db).toMatchObject({ status: 'down', message: 'timeout' });
   });
 
   it('turns a stuck check stale even though nothing completed', async () => {
     hang = true;
     await jest.advanceTimersByTimeAsync(1000); // the next run starts and hangs
     await jest.advanceTimersByTimeAsync(100); // recorded as timeout
-    expect(body(answers.readiness(false, new Set())).error.db.message).toBe('timeout');
+    expect((await answers.readiness(false, new Set())).body.error.db.message).toBe('timeout');
     await jest.advanceTimersByTimeAsync(1000 + 100 + 800 + 1);
-    expect(body(answers.readiness(false, new Set())).error.db.message).toBe('stale');
+    expect((await answers.readiness(false, new Set())).body.error.db.message).toBe('stale');
   });
 
-  it('answers shutting_down as soon as the gate closes', () => {
-    answers.readiness(false, new Set());
+  it('answers shutting_down as soon as the gate closes', async () => {
+    await answers.readiness(false, new Set());
     gate.close();
-    const answer = answers.readiness(false, new Set());
-    expect(answer.httpStatus).toBe(503);
-    expect(body(answer).status).toBe('shutting_down');
+    const answer = await answers.readiness(false, new Set());
+    expect(answer).toMatchObject({ httpStatus: 503, body: { status: 'shutting_down' } });
   });
 
-  it('keeps separate renderings per exclude list and authorization', () => {
-    expect(body(answers.readiness(false, new Set(['db']))).details).toEqual({});
-    expect(body(answers.readiness(true, new Set())).details.db.required).toBe(true);
-    expect(body(answers.readiness(false, new Set())).details.db.required).toBeUndefined();
+  it('keeps separate answers per exclude list and authorization', async () => {
+    expect((await answers.readiness(false, new Set(['db']))).body.details).toEqual({});
+    expect((await answers.readiness(true, new Set())).body.details.db.required).toBe(true);
+    expect((await answers.readiness(false, new Set())).body.details.db.required).toBeUndefined();
+  });
+
+  it('answers one check by name', async () => {
+    expect(await answers.one('db', false)).toMatchObject({
+      httpStatus: 200,
+      body: { details: { db: { status: 'up' } } },
+    });
   });
 });

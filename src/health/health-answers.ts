@@ -1,24 +1,27 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
 import { HealthMonitor } from './health-monitor.service';
-import { aggregate, HealthAnswer, startup } from './health.views';
+import type { CheckView } from './health-snapshot';
+import { HealthAnswer, readinessAnswer, snapshotIndicator, startupAnswer } from './health.views';
 
-/** A rendered answer: status code and the serialized body. */
-export interface RenderedAnswer {
-  readonly httpStatus: 200 | 503;
-  readonly json: string;
-}
+/** An answer, or the one computation of it that concurrent probes share. */
+type Pending = HealthAnswer | Promise<HealthAnswer>;
 
-interface CacheEntry extends RenderedAnswer {
+interface CacheEntry {
   readonly revision: number;
   readonly validUntilMs: number;
+  answer: Pending;
 }
 
+type Decide = (result: HealthCheckResult, checks: readonly CheckView[], shuttingDown: boolean) => HealthAnswer;
+
 /**
- * Renders probe answers from the monitor's snapshot and keeps each rendering
- * until the snapshot changes (a check completes) or an entry could turn stale,
+ * Probe answers, built by Terminus' `HealthCheckService.check()` over
+ * indicator functions that read the monitor's snapshot, and kept until the
+ * snapshot changes (a check completes) or an entry could turn stale,
  * whichever comes first. Probes arrive far more often than checks complete,
- * so most probes cost a map lookup instead of building and serializing a body.
+ * so most probes cost a map lookup instead of a run of HealthCheckService.
  *
  * Keys are bounded: the view (readiness, startup, one check), the caller's
  * authorization, the shutdown gate and a validated, sorted exclude list.
@@ -30,55 +33,54 @@ export class HealthAnswers {
   constructor(
     private readonly monitor: HealthMonitor,
     private readonly gate: ShutdownGate,
+    private readonly health: HealthCheckService,
   ) {}
 
-  readiness(authorized: boolean, excluded: ReadonlySet<string>): RenderedAnswer {
+  readiness(authorized: boolean, excluded: ReadonlySet<string>): Pending {
     const key = excluded.size === 0 ? 'ready|' : `ready|${[...excluded].sort().join(',')}`;
-    return this.render(key, authorized, (now, shuttingDown) =>
-      aggregate(
-        this.monitor.snapshot(now).checks.filter((c) => !excluded.has(c.name)),
-        authorized,
-        shuttingDown,
-      ),
-    );
+    return this.answer(key, authorized, (checks) => checks.filter((c) => !excluded.has(c.name)), readinessAnswer);
   }
 
-  startup(authorized: boolean): RenderedAnswer {
-    return this.render('startup', authorized, (now, shuttingDown) =>
-      startup(this.monitor.snapshot(now), authorized, shuttingDown),
-    );
+  startup(authorized: boolean): Pending {
+    return this.answer('startup', authorized, (checks) => checks, startupAnswer);
   }
 
   /** One check by name; the caller checks that the name exists. */
-  one(name: string, authorized: boolean): RenderedAnswer {
-    return this.render(`one|${name}`, authorized, (now, shuttingDown) =>
-      aggregate(
-        this.monitor.snapshot(now).checks.filter((c) => c.name === name),
-        authorized,
-        shuttingDown,
-      ),
-    );
+  one(name: string, authorized: boolean): Pending {
+    return this.answer(`one|${name}`, authorized, (checks) => checks.filter((c) => c.name === name), readinessAnswer);
   }
 
-  private render(
+  private answer(
     view: string,
     authorized: boolean,
-    build: (now: number, shuttingDown: boolean) => HealthAnswer,
-  ): RenderedAnswer {
+    select: (checks: readonly CheckView[]) => readonly CheckView[],
+    decide: Decide,
+  ): Pending {
     const now = Date.now();
     const shuttingDown = this.gate.shuttingDown;
     const key = `${view}|${authorized ? 'a' : 'p'}|${shuttingDown ? 's' : 'r'}`;
     const revision = this.monitor.revision;
     const hit = this.cache.get(key);
-    if (hit && hit.revision === revision && now < hit.validUntilMs) return hit;
-    const answer = build(now, shuttingDown);
-    const entry: CacheEntry = {
-      httpStatus: answer.httpStatus,
-      json: JSON.stringify(answer.body),
-      revision,
-      validUntilMs: this.monitor.nextStaleAt(now),
-    };
+    if (hit && hit.revision === revision && now < hit.validUntilMs) return hit.answer;
+    const checks = select(this.monitor.snapshot(now).checks);
+    const computing = this.check(checks, authorized).then((result) => decide(result, checks, shuttingDown));
+    const entry: CacheEntry = { revision, validUntilMs: this.monitor.nextStaleAt(now), answer: computing };
     this.cache.set(key, entry);
-    return entry;
+    // Once computed, later probes get the answer itself, without a promise to await.
+    computing.then(
+      (answer) => (entry.answer = answer),
+      () => this.cache.get(key) === entry && this.cache.delete(key),
+    );
+    return computing;
+  }
+
+  /** Terminus' result over the snapshot: resolved when every check is up, carried by its 503 otherwise. */
+  private async check(checks: readonly CheckView[], authorized: boolean): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check(checks.map((c) => snapshotIndicator(c, authorized)));
+    } catch (error) {
+      if (error instanceof ServiceUnavailableException) return error.getResponse() as HealthCheckResult;
+      throw error;
+    }
   }
 }

@@ -18,10 +18,12 @@ export interface HealthCheckDefinition {
   timeoutMs?: number;
   /**
    * One bounded call on the module's own client, in Terminus 11 style:
-   * `HealthIndicatorService.check(key).up()` / `.down()`. Should not throw;
-   * a throw or a rejection is recorded as down with a classified reason.
+   * `HealthIndicatorService.check(key).up()` / `.down()`. `timeoutMs` is the
+   * check's deadline, for a client call that takes one (the monitor enforces
+   * it either way). Should not throw; a throw or a rejection is recorded as
+   * down with a classified reason.
    */
-  check(key: string): Promise<HealthIndicatorResult>;
+  check(key: string, timeoutMs: number): Promise<HealthIndicatorResult>;
   /**
    * Facts for authorized callers only (versions, counters). Refreshed by the
    * monitor every HEALTH_DETAILS_INTERVAL_MS while the check is up, under the

@@ -163,7 +163,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   private async run(check: MonitoredCheck): Promise<void> {
     const { definition, timeoutMs } = check;
     const started = performance.now();
-    const work = Promise.resolve().then(() => definition.check(definition.name));
+    const work = Promise.resolve().then(() => definition.check(definition.name, timeoutMs));
     let outcome: Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'>;
     try {
       outcome = this.interpret(definition.name, await withTimeout(work, timeoutMs, `health check ${definition.name}`));

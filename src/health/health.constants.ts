@@ -4,7 +4,7 @@ export const HEALTH_CONTRIBUTORS = Symbol('HEALTH_CONTRIBUTORS');
 /** Names a check may have: they become URL path segments. */
 export const CHECK_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 
-/** Names taken by the probe routes themselves (health.routes.ts). */
+/** Names taken by the probe routes themselves (health.controller.ts). */
 export const RESERVED_CHECK_NAMES = ['live', 'ready', 'startup'];
 
 export const HEALTH_MESSAGES = {
@@ -14,3 +14,6 @@ export const HEALTH_MESSAGES = {
   pending: 'pending',
   timeout: 'timeout',
 } as const;
+
+/** Name of the bearer scheme for HEALTH_DETAILS_TOKEN in the OpenAPI document. */
+export const HEALTH_DETAILS_SECURITY = 'health-details';

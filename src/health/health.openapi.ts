@@ -1,14 +1,20 @@
-import type { Type } from '@nestjs/common';
-import { getSchemaPath } from '@nestjs/swagger';
-import type {
-  OpenAPIObject,
-  OperationObject,
-  ParameterObject,
-  PathsObject,
-  ResponseObject,
-  SecurityRequirementObject,
+import { applyDecorators, Header } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiSecurity,
+  ApiServiceUnavailableResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
-import { HEALTH_ROUTES } from './health.routes';
+import { HealthCheck } from '@nestjs/terminus';
+import { HEALTH_DETAILS_SECURITY } from './health.constants';
 import {
   CheckEntrySchema,
   ErrorBodySchema,
@@ -17,143 +23,118 @@ import {
   LivenessBodySchema,
 } from './health.schemas';
 
-/** Name of the bearer scheme for HEALTH_DETAILS_TOKEN in the OpenAPI document. */
-export const HEALTH_DETAILS_SECURITY = 'health-details';
-
-/** Schemas the probe operations reference (given to SwaggerModule as extra models). */
-export const HEALTH_OPENAPI_MODELS = [LivenessBodySchema, CheckEntrySchema, HealthBodySchema, ErrorBodySchema];
+/**
+ * The probe routes' decorators, composed once per kind of route so that
+ * `/health/ready` and `/ready` cannot drift apart. What they cannot say
+ * (the body of `degraded`, per-check `responseTime`/`since`) is in the
+ * schema classes of health.schemas.ts.
+ */
 
 const NO_STORE = {
   'Cache-Control': { description: 'Always `no-store`.', schema: { type: 'string', example: 'no-store' } },
 };
 
+/** Every probe answer, errors included, is `no-store`: set before the handler runs, so exceptions keep it. */
+const NoStore = () => Header('Cache-Control', 'no-store');
+
 type Examples = Record<string, { summary: string; value: unknown }>;
 
-function jsonResponse(
-  description: string,
-  schema: Type<unknown>,
-  examples?: Examples,
-  example?: unknown,
-): ResponseObject {
-  return {
-    description,
-    headers: NO_STORE,
-    content: {
-      'application/json': {
-        schema: { $ref: getSchemaPath(schema) },
-        ...(examples && { examples }),
-        ...(example !== undefined && { example }),
-      },
-    },
-  };
-}
-
-/** The details token is optional: without it (the empty requirement) the answer is the public view. */
-const OPTIONAL_DETAILS_TOKEN: SecurityRequirementObject[] = [{}, { [HEALTH_DETAILS_SECURITY]: [] }];
-
-function operation(
-  summary: string,
-  description: string,
-  responses: Record<string, ResponseObject>,
-  extra: Partial<OperationObject> = {},
-): OperationObject {
-  return { tags: ['health'], summary, description, responses, ...extra };
-}
-
-const liveness = operation(
-  'Liveness (`/health` and `/health/live`)',
-  'The process can serve. Checks no dependency and stays 200 while draining; never 503.',
-  { 200: jsonResponse('The process is alive.', LivenessBodySchema) },
-);
-
-const exclude: ParameterObject = {
-  name: 'exclude',
-  in: 'query',
-  required: false,
-  description: 'Comma-separated check names to leave out (repeatable).',
-  schema: { type: 'string', example: 'redis-cache' },
-};
-
-const readiness = operation(
-  'Readiness',
-  '200 when every required check is up (`degraded` when only optional ones are down); 503 when a required ' +
-    'check is down or stale, or while shutting down. Read from the monitor snapshot: never waits on a dependency.',
-  {
-    200: jsonResponse('Ready.', HealthBodySchema, { ok: HEALTH_EXAMPLES.ok, degraded: HEALTH_EXAMPLES.degraded }),
-    503: jsonResponse('Not ready.', HealthBodySchema, {
-      error: HEALTH_EXAMPLES.error,
-      shuttingDown: HEALTH_EXAMPLES.shuttingDown,
-      authorized: HEALTH_EXAMPLES.authorized,
-    }),
-    400: jsonResponse('`exclude` names an unknown check.', ErrorBodySchema, undefined, {
-      statusCode: 400,
-      message: 'unknown health check in exclude: nope',
-      error: 'Bad Request',
-    }),
-  },
-  { parameters: [exclude], security: OPTIONAL_DETAILS_TOKEN },
-);
-
-const startup = operation(
-  'Startup',
-  '503 until every required check has been up once since boot; 200 from then on (except while shutting down).',
-  {
-    200: jsonResponse('Started.', HealthBodySchema, { ok: HEALTH_EXAMPLES.ok }),
-    503: jsonResponse('Not started yet, or shutting down.', HealthBodySchema, {
-      pending: HEALTH_EXAMPLES.startupPending,
-      shuttingDown: HEALTH_EXAMPLES.shuttingDown,
-    }),
-  },
-  { security: OPTIONAL_DETAILS_TOKEN },
-);
-
-const check: ParameterObject = {
-  name: 'check',
-  in: 'path',
-  required: true,
-  description: 'A registered check: `db`, `redis`, `redis-cache`, …',
-  schema: { type: 'string', example: 'redis' },
-};
-
-const oneCheck = (summary: string): OperationObject =>
-  operation(
-    summary,
-    'One check from the monitor snapshot: 200 when up, 503 when down or stale.',
-    {
-      200: jsonResponse('The check is up.', HealthBodySchema, { up: HEALTH_EXAMPLES.oneUp }),
-      503: jsonResponse('The check is down or stale.', HealthBodySchema, {
-        down: HEALTH_EXAMPLES.oneDown,
-        authorized: HEALTH_EXAMPLES.authorized,
-      }),
-      404: jsonResponse('No check has that name.', ErrorBodySchema, undefined, {
-        statusCode: 404,
-        message: "unknown health check 'nope'",
-        error: 'Not Found',
-      }),
-    },
-    { parameters: [check], security: OPTIONAL_DETAILS_TOKEN },
-  );
-
-/** Fastify's `/health/:check` is OpenAPI's `/health/{check}`. */
-const openApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-
 /**
- * The probe operations (health.routes.ts serves them as plain Fastify
- * routes, which Nest's Swagger explorer does not see), keyed by the same
- * route table.
+ * Terminus' `@HealthCheck()` marks the route and documents 200 and 503 with
+ * its generic schema; ours, from the schema classes, replaces that schema
+ * (Terminus' knows neither `degraded` nor `responseTime`/`since`) and adds
+ * examples. Its own Cache-Control value is off: ours is `no-store` on every
+ * answer.
  */
-export function healthOpenApiPaths(): PathsObject {
-  const paths: PathsObject = {};
-  for (const url of HEALTH_ROUTES.liveness) paths[url] = { get: liveness };
-  paths[HEALTH_ROUTES.readiness] = { get: readiness };
-  paths[openApiPath(HEALTH_ROUTES.readinessOne)] = { get: oneCheck('One readiness check by name') };
-  paths[HEALTH_ROUTES.startup] = { get: startup };
-  paths[openApiPath(HEALTH_ROUTES.dependency)] = { get: oneCheck('One dependency check by name') };
-  return paths;
+function HealthCheckRoute(summary: string, description: string, ok: Examples, unavailable: Examples) {
+  const body = { $ref: getSchemaPath(HealthBodySchema) };
+  return applyDecorators(
+    HealthCheck({ noCache: false, swaggerDocumentation: true }),
+    NoStore(),
+    // HealthBodySchema refers to CheckEntrySchema by $ref only, so both are registered.
+    ApiExtraModels(HealthBodySchema, CheckEntrySchema),
+    ApiOperation({ summary, description }),
+    ApiOkResponse({ schema: body, headers: NO_STORE, examples: ok }),
+    ApiServiceUnavailableResponse({ schema: body, headers: NO_STORE, examples: unavailable }),
+    // The token is optional: without it (the empty requirement) the answer is the public view.
+    ApiSecurity({}),
+    ApiBearerAuth(HEALTH_DETAILS_SECURITY),
+    ApiHeader({
+      name: 'authorization',
+      required: false,
+      description: '`Bearer <HEALTH_DETAILS_TOKEN>` adds reasons and details; otherwise the public view.',
+    }),
+  );
 }
 
-/** Adds the probe operations to a document built by SwaggerModule (with HEALTH_OPENAPI_MODELS as extra models). */
-export function addHealthOperations(document: OpenAPIObject): OpenAPIObject {
-  document.paths = { ...healthOpenApiPaths(), ...document.paths };
-  return document;
+export function LivenessRoute() {
+  return applyDecorators(
+    NoStore(),
+    ApiOperation({
+      summary: 'Liveness (`/health` and `/health/live`)',
+      description: 'The process can serve. Checks no dependency and stays 200 while draining; never 503.',
+    }),
+    ApiOkResponse({ description: 'The process is alive.', type: LivenessBodySchema, headers: NO_STORE }),
+  );
+}
+
+export function ReadinessRoute() {
+  return applyDecorators(
+    HealthCheckRoute(
+      'Readiness',
+      '200 when every required check is up (`degraded` when only optional ones are down); 503 when a required ' +
+        'check is down or stale, or while shutting down. Read from the monitor snapshot: never waits on a dependency.',
+      { ok: HEALTH_EXAMPLES.ok, degraded: HEALTH_EXAMPLES.degraded },
+      {
+        error: HEALTH_EXAMPLES.error,
+        shuttingDown: HEALTH_EXAMPLES.shuttingDown,
+        authorized: HEALTH_EXAMPLES.authorized,
+      },
+    ),
+    ApiQuery({
+      name: 'exclude',
+      required: false,
+      type: String,
+      description: 'Comma-separated check names to leave out (repeatable).',
+      example: 'redis-cache',
+    }),
+    ApiBadRequestResponse({
+      description: '`exclude` names an unknown check.',
+      type: ErrorBodySchema,
+      headers: NO_STORE,
+      example: { statusCode: 400, message: 'unknown health check in exclude: nope', error: 'Bad Request' },
+    }),
+  );
+}
+
+export function StartupRoute() {
+  return HealthCheckRoute(
+    'Startup',
+    '503 until every required check has been up once since boot; 200 from then on (except while shutting down).',
+    { ok: HEALTH_EXAMPLES.ok },
+    { pending: HEALTH_EXAMPLES.startupPending, shuttingDown: HEALTH_EXAMPLES.shuttingDown },
+  );
+}
+
+export function CheckRoute(summary: string) {
+  return applyDecorators(
+    HealthCheckRoute(
+      summary,
+      'One check from the monitor snapshot: 200 when up (`degraded` when an optional check is down), 503 when a ' +
+        'required check is down or stale.',
+      { up: HEALTH_EXAMPLES.oneUp },
+      { down: HEALTH_EXAMPLES.oneDown, authorized: HEALTH_EXAMPLES.authorized },
+    ),
+    ApiParam({
+      name: 'check',
+      description: 'A registered check: `db`, `redis`, `redis-cache`, …',
+      example: 'redis',
+    }),
+    ApiNotFoundResponse({
+      description: 'No check has that name.',
+      type: ErrorBodySchema,
+      headers: NO_STORE,
+      example: { statusCode: 404, message: "unknown health check 'nope'", error: 'Not Found' },
+    }),
+  );
 }

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { FAILURE_CLASSES } from '../common/redact';
-import type { CheckEntry, HealthBody, OverallStatus } from './health.views';
-import type { LivenessBody } from './health.routes';
+import type { CheckEntry, HealthBody, LivenessBody, OverallStatus } from './health.views';
 
 /**
- * OpenAPI schemas of the probe bodies. Documentation only: the handlers
- * return the plain objects built in health.views.ts, and these classes are
- * kept in step with those interfaces by `implements`.
+ * OpenAPI schemas of the probe bodies, for the routes' `@ApiOkResponse`…
+ * decorators (health.openapi.ts). Documentation only: the handlers return
+ * the plain objects built in health.views.ts, and these classes are kept in
+ * step with those interfaces by `implements`.
  */
 
 const OVERALL_STATUSES: OverallStatus[] = ['ok', 'degraded', 'error', 'shutting_down'];

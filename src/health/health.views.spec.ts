@@ -1,5 +1,6 @@
+import type { HealthCheckResult } from '@nestjs/terminus';
 import type { CheckView } from './health-snapshot';
-import { aggregate, startup } from './health.views';
+import { checkEntry, readinessAnswer, snapshotIndicator, startupAnswer } from './health.views';
 
 const check = (over: Partial<CheckView>): CheckView => ({
   name: 'db',
@@ -12,46 +13,35 @@ const check = (over: Partial<CheckView>): CheckView => ({
   ...over,
 });
 
-describe('aggregate', () => {
-  it('answers 200 ok when every check is up', () => {
-    const answer = aggregate([check({}), check({ name: 'redis' })], false, false);
-    expect(answer.httpStatus).toBe(200);
-    expect(answer.body.status).toBe('ok');
-    expect(Object.keys(answer.body.info)).toEqual(['db', 'redis']);
-    expect(answer.body.details.db).toEqual({ status: 'up', responseTime: 1.5, since: '1970-01-01T00:00:00.000Z' });
+/** What HealthCheckService gives for `checks`: `ok` when all are up, else `error`. */
+function terminus(checks: CheckView[]): HealthCheckResult {
+  const entries = (up: boolean) =>
+    Object.fromEntries(checks.filter((c) => (c.status === 'up') === up).map((c) => [c.name, checkEntry(c, false)]));
+  const info = entries(true);
+  const error = entries(false);
+  return {
+    status: Object.keys(error).length > 0 ? 'error' : 'ok',
+    info,
+    error,
+    details: { ...info, ...error },
+  };
+}
+
+describe('snapshotIndicator', () => {
+  it('returns the recorded entry of its check under the check name', async () => {
+    const result = await snapshotIndicator(check({}), false)();
+    expect(result).toEqual({ db: { status: 'up', responseTime: 1.5, since: '1970-01-01T00:00:00.000Z' } });
   });
 
-  it('answers 503 error naming a required check that is down', () => {
-    const answer = aggregate([check({}), check({ name: 'redis', status: 'down', message: 'timeout' })], false, false);
-    expect(answer.httpStatus).toBe(503);
-    expect(answer.body.status).toBe('error');
-    expect(answer.body.error.redis).toMatchObject({ status: 'down', message: 'timeout' });
-  });
-
-  it('answers 200 degraded when only optional checks are down', () => {
-    const answer = aggregate(
-      [check({}), check({ name: 'upstream', required: false, status: 'down', message: 'error' })],
-      false,
-      false,
-    );
-    expect(answer.httpStatus).toBe(200);
-    expect(answer.body.status).toBe('degraded');
-  });
-
-  it('answers 503 shutting_down while draining, whatever the checks say', () => {
-    const answer = aggregate([check({})], false, true);
-    expect(answer).toMatchObject({ httpStatus: 503, body: { status: 'shutting_down' } });
-  });
-
-  it('shows reasons, data and details to authorized callers only', () => {
+  it('shows reasons, data and details to authorized callers only', async () => {
     const down = check({ status: 'down', message: 'timeout', reason: 'ping took 500 ms', details: { version: '16' } });
-    expect(aggregate([down], false, false).body.error.db).toEqual({
+    expect((await snapshotIndicator(down, false)()).db).toEqual({
       status: 'down',
       message: 'timeout',
       responseTime: 1.5,
       since: '1970-01-01T00:00:00.000Z',
     });
-    expect(aggregate([down], true, false).body.error.db).toMatchObject({
+    expect((await snapshotIndicator(down, true)()).db).toMatchObject({
       reason: 'ping took 500 ms',
       details: { version: '16' },
       required: true,
@@ -59,27 +49,70 @@ describe('aggregate', () => {
   });
 });
 
-describe('startup', () => {
+describe('readinessAnswer', () => {
+  it('answers 200 ok when every check is up', () => {
+    const checks = [check({}), check({ name: 'redis' })];
+    const answer = readinessAnswer(terminus(checks), checks, false);
+    expect(answer.httpStatus).toBe(200);
+    expect(answer.body.status).toBe('ok');
+    expect(Object.keys(answer.body.info)).toEqual(['db', 'redis']);
+  });
+
+  it('answers 503 error when a required check is down', () => {
+    const checks = [check({}), check({ name: 'redis', status: 'down', message: 'timeout' })];
+    const answer = readinessAnswer(terminus(checks), checks, false);
+    expect(answer.httpStatus).toBe(503);
+    expect(answer.body.status).toBe('error');
+    expect(answer.body.error.redis).toMatchObject({ status: 'down', message: 'timeout' });
+  });
+
+  it('answers 200 degraded when only optional checks are down', () => {
+    const checks = [check({}), check({ name: 'upstream', required: false, status: 'down', message: 'error' })];
+    const answer = readinessAnswer(terminus(checks), checks, false);
+    expect(answer.httpStatus).toBe(200);
+    expect(answer.body.status).toBe('degraded');
+    expect(answer.body.error.upstream).toMatchObject({ status: 'down' });
+  });
+
+  it('answers 503 shutting_down while draining, whatever the checks say', () => {
+    const checks = [check({})];
+    expect(readinessAnswer(terminus(checks), checks, true)).toMatchObject({
+      httpStatus: 503,
+      body: { status: 'shutting_down' },
+    });
+  });
+
+  it("answers 503 shutting_down when Terminus' own shutdown flag is set", () => {
+    const checks = [check({})];
+    const result = { ...terminus(checks), status: 'shutting_down' } as HealthCheckResult;
+    expect(readinessAnswer(result, checks, false).httpStatus).toBe(503);
+  });
+});
+
+describe('startupAnswer', () => {
   it('is 503 until every required check was up once', () => {
-    const snapshot = { takenAtMs: 0, checks: [check({ everUp: false, status: 'down', message: 'pending' })] };
-    expect(startup(snapshot, false, false).httpStatus).toBe(503);
+    const checks = [check({ everUp: false, status: 'down', message: 'pending' })];
+    expect(startupAnswer(terminus(checks), checks, false)).toMatchObject({
+      httpStatus: 503,
+      body: { status: 'error' },
+    });
   });
 
   it('stays 200 after boot even if a dependency fails later', () => {
-    const snapshot = { takenAtMs: 0, checks: [check({ everUp: true, status: 'down', message: 'timeout' })] };
-    expect(startup(snapshot, false, false)).toMatchObject({ httpStatus: 200, body: { status: 'ok' } });
+    const checks = [check({ everUp: true, status: 'down', message: 'timeout' })];
+    const answer = startupAnswer(terminus(checks), checks, false);
+    expect(answer).toMatchObject({ httpStatus: 200, body: { status: 'ok' } });
+    expect(answer.body.error.db).toMatchObject({ message: 'timeout' });
   });
 
   it('ignores optional checks', () => {
-    const snapshot = {
-      takenAtMs: 0,
-      checks: [check({}), check({ name: 'x', required: false, everUp: false, status: 'down' })],
-    };
-    expect(startup(snapshot, false, false).httpStatus).toBe(200);
+    const checks = [check({}), check({ name: 'x', required: false, everUp: false, status: 'down' })];
+    expect(startupAnswer(terminus(checks), checks, false).httpStatus).toBe(200);
   });
 
   it('is 503 shutting_down while draining', () => {
-    expect(startup({ takenAtMs: 0, checks: [check({})] }, false, true)).toMatchObject({
+    const checks = [check({})];
+    expect(startupAnswer(terminus(checks), checks, true)).toMatchObject({
       httpStatus: 503,
       body: { status: 'shutting_down' },
     });

@@ -1,4 +1,13 @@
-import { CheckView, HealthSnapshot } from './health-snapshot';
+import type { HealthCheckResult, HealthIndicatorFunction } from '@nestjs/terminus';
+import type { CheckView } from './health-snapshot';
+
+/** The liveness body: no dependency in it. */
+export interface LivenessBody {
+  status: 'ok';
+  timestamp: string;
+  version: string;
+  uptime_seconds: number;
+}
 
 /** Overall status values; Terminus' `ok`/`error`/`shutting_down` plus `degraded`. */
 export type OverallStatus = 'ok' | 'degraded' | 'error' | 'shutting_down';
@@ -31,7 +40,8 @@ export interface HealthAnswer {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-function entry(check: CheckView, authorized: boolean): CheckEntry {
+/** The entry of one check: the public view, plus reasons and facts for authorized callers. */
+export function checkEntry(check: CheckView, authorized: boolean): CheckEntry {
   const out: CheckEntry = {
     status: check.status,
     ...(check.status === 'down' ? { message: check.message ?? 'error' } : {}),
@@ -49,39 +59,58 @@ function entry(check: CheckView, authorized: boolean): CheckEntry {
 }
 
 /**
- * Builds a readiness-style answer over `checks`: 503 when a required check is
- * down, 200 `degraded` when only optional ones are, 200 `ok` otherwise.
+ * A Terminus indicator function over one check of a snapshot: it returns
+ * what the monitor recorded and never calls the network.
  */
-export function aggregate(checks: readonly CheckView[], authorized: boolean, shuttingDown: boolean): HealthAnswer {
-  const body: HealthBody = { status: 'ok', info: {}, error: {}, details: {} };
-  let requiredDown = false;
-  let optionalDown = false;
-  for (const check of checks) {
-    const e = entry(check, authorized);
-    body.details[check.name] = e;
-    if (check.status === 'up') {
-      body.info[check.name] = e;
-    } else {
-      body.error[check.name] = e;
-      if (check.required) requiredDown = true;
-      else optionalDown = true;
-    }
+export function snapshotIndicator(check: CheckView, authorized: boolean): HealthIndicatorFunction {
+  return () => ({ [check.name]: checkEntry(check, authorized) });
+}
+
+/** Terminus' result (`HealthCheckService.check()`, resolved or carried by its 503) as our body. */
+function bodyOf(result: HealthCheckResult, status: OverallStatus): HealthBody {
+  return {
+    status,
+    info: (result.info ?? {}) as Record<string, CheckEntry>,
+    error: (result.error ?? {}) as Record<string, CheckEntry>,
+    details: result.details as Record<string, CheckEntry>,
+  };
+}
+
+/**
+ * Readiness (and one check): Terminus' answer, except that a down check that
+ * is optional turns it 200 `degraded` instead of 503 `error`, a status
+ * Terminus does not have. Draining (the shutdown gate, or Terminus' own
+ * shutdown flag) is 503 `shutting_down` whatever the checks say.
+ */
+export function readinessAnswer(
+  result: HealthCheckResult,
+  checks: readonly CheckView[],
+  shuttingDown: boolean,
+): HealthAnswer {
+  if (shuttingDown || result.status === 'shutting_down') {
+    return { httpStatus: 503, body: bodyOf(result, 'shutting_down') };
   }
-  if (shuttingDown) body.status = 'shutting_down';
-  else if (requiredDown) body.status = 'error';
-  else if (optionalDown) body.status = 'degraded';
-  return { httpStatus: shuttingDown || requiredDown ? 503 : 200, body };
+  if (result.status === 'ok') return { httpStatus: 200, body: bodyOf(result, 'ok') };
+  const requiredDown = checks.some((c) => c.required && c.status === 'down');
+  return requiredDown
+    ? { httpStatus: 503, body: bodyOf(result, 'error') }
+    : { httpStatus: 200, body: bodyOf(result, 'degraded') };
 }
 
 /**
  * Startup: 503 until every required check has been up at least once since
- * boot; from then on 200 (a later outage is readiness' business, not a
- * reason for the kubelet to restart a pod that booted fine).
+ * boot; from then on 200 `ok` with the checks as they are now (a later
+ * outage is readiness' business, not a reason for the kubelet to restart a
+ * pod that booted fine), which Terminus' up/down rule cannot say.
  */
-export function startup(snapshot: HealthSnapshot, authorized: boolean, shuttingDown: boolean): HealthAnswer {
-  const answer = aggregate(snapshot.checks, authorized, shuttingDown);
-  const started = snapshot.checks.every((c) => !c.required || c.everUp);
-  if (shuttingDown) return answer;
-  if (started) return { httpStatus: 200, body: { ...answer.body, status: 'ok' } };
-  return { httpStatus: 503, body: { ...answer.body, status: 'error' } };
+export function startupAnswer(
+  result: HealthCheckResult,
+  checks: readonly CheckView[],
+  shuttingDown: boolean,
+): HealthAnswer {
+  if (shuttingDown || result.status === 'shutting_down') {
+    return { httpStatus: 503, body: bodyOf(result, 'shutting_down') };
+  }
+  const started = checks.every((c) => !c.required || c.everUp);
+  return started ? { httpStatus: 200, body: bodyOf(result, 'ok') } : { httpStatus: 503, body: bodyOf(result, 'error') };
 }

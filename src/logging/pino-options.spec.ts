@@ -59,14 +59,14 @@ describe('access log level and error object', () => {
 });
 
 describe('isUnloggedRoute', () => {
-  it.each(['/health', '/health/live', '/health/ready', '/health/ready/:check', '/health/:check', '/metrics'])(
+  it.each(['/health', '/health/live', '/health/ready', '/health/ready/:check', '/health/:check', '/ready', '/metrics'])(
     'leaves %s out',
     (route) => {
       expect(isUnloggedRoute(route)).toBe(true);
     },
   );
 
-  it.each(['/jobs', '/jobs/:id', '/healthz', '/metrics-old', '/docs-json'])('logs %s', (route) => {
+  it.each(['/jobs', '/jobs/:id', '/healthz', '/readyz', '/metrics-old', '/docs-json'])('logs %s', (route) => {
     expect(isUnloggedRoute(route)).toBe(false);
   });
 

@@ -1,5 +1,4 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
 import { HealthMonitor } from '../health/health-monitor.service';
 import type { CheckView } from '../health/health-snapshot';
@@ -12,15 +11,9 @@ import { METRIC_NAMES } from './metrics.constants';
  * reads as down, as it does on the probes.
  */
 @Injectable()
-export class HealthMetrics implements OnModuleInit {
-  private readonly logger = new Logger('Metrics');
-  private monitor?: HealthMonitor;
-
-  constructor(
-    registry: Registry,
-    private readonly moduleRef: ModuleRef,
-  ) {
-    const checks = (): readonly CheckView[] => this.monitor?.snapshot().checks ?? [];
+export class HealthMetrics {
+  constructor(registry: Registry, monitor: HealthMonitor) {
+    const checks = (): readonly CheckView[] => monitor.snapshot().checks;
     new Gauge({
       name: METRIC_NAMES.checkStatus,
       help: 'Health check state from the monitor snapshot: 1 up, 0 down (stale counts as down).',
@@ -55,19 +48,5 @@ export class HealthMetrics implements OnModuleInit {
         }
       },
     });
-  }
-
-  /**
-   * HealthMonitor comes from HealthModule.forRoot(), a dynamic module whose
-   * instance belongs to AppModule's import list; importing forRoot() again
-   * here would start a second monitor. So it is looked up once, across
-   * modules. Without HealthModule the gauges stay empty.
-   */
-  onModuleInit(): void {
-    try {
-      this.monitor = this.moduleRef.get(HealthMonitor, { strict: false });
-    } catch {
-      this.logger.warn('no HealthMonitor in this application: health_check_* series are empty');
-    }
   }
 }

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '../config/configuration';
-import { addHealthOperations, HEALTH_DETAILS_SECURITY, HEALTH_OPENAPI_MODELS } from '../health/health.openapi';
+import { HEALTH_DETAILS_SECURITY } from '../health/health.constants';
 
 /** Swagger UI at `/docs`, the document at `/docs-json` (and `/docs-yaml`). */
 export const OPENAPI_PATH = 'docs';
@@ -28,13 +28,8 @@ export function setupOpenApi(app: NestFastifyApplication, config: AppConfig): vo
       HEALTH_DETAILS_SECURITY,
     )
     .build();
-  SwaggerModule.setup(
-    OPENAPI_PATH,
-    app,
-    () => addHealthOperations(SwaggerModule.createDocument(app, info, { extraModels: HEALTH_OPENAPI_MODELS })),
-    {
-      jsonDocumentUrl: `${OPENAPI_PATH}-json`,
-      yamlDocumentUrl: `${OPENAPI_PATH}-yaml`,
-    },
-  );
+  SwaggerModule.setup(OPENAPI_PATH, app, () => SwaggerModule.createDocument(app, info), {
+    jsonDocumentUrl: `${OPENAPI_PATH}-json`,
+    yamlDocumentUrl: `${OPENAPI_PATH}-yaml`,
+  });
 }
