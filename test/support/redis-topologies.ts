@@ -40,7 +40,7 @@ export interface SentinelOptions {
 }
 
 async function stopAll(fixtures: Array<RedisFixture | undefined>): Promise<void> {
-  await Promise.all(fixtures.map((f) => f?.stop()));
+  await Promise.all(fixtures.map((f) => f?.stop() ?? Promise.resolve()));
 }
 
 /**
