@@ -101,7 +101,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
    */
   primaryOf(name: RedisClientName): string | undefined {
     const client = this.client(name);
-    if (client instanceof Cluster || client.status !== 'ready') return undefined;
+    if (this.config.topology !== 'sentinel' || client instanceof Cluster || client.status !== 'ready') return undefined;
     const { remoteAddress, remotePort } = client.stream;
     return remoteAddress === undefined ? undefined : `${remoteAddress}:${remotePort}`;
   }
@@ -219,7 +219,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
    */
   private notePrimary(name: RedisClientName): string | undefined {
     const primary = this.primaryOf(name);
-    if (this.config.topology !== 'sentinel' || primary === undefined) return primary;
+    if (primary === undefined) return undefined;
     const previous = this.primary;
     this.primary = primary;
     if (previous !== undefined && previous !== primary) {
