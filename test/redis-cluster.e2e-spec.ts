@@ -4,7 +4,12 @@
  * store's keys share one hash slot; killing the primary that serves it makes
  * the cluster fail (cluster_state:fail) until the node is back.
  */
+import { Test, TestingModule } from '@nestjs/testing';
+import { Cluster } from 'ioredis';
 import type { Job, JobPage } from '../src/jobs/job.entity';
+import { getRedisToken } from '../src/redis/redis.constants';
+import { RedisConnections } from '../src/redis/redis-connections.service';
+import { RedisHealthIndicator } from '../src/redis/redis.health';
 import { AppProcess, ensureBuilt, startApp } from './support/app-process';
 import { PostgresFixture, startPostgres } from './support/postgres-server';
 import { ClusterTopology, startCluster } from './support/redis-topologies';
@@ -165,5 +170,42 @@ describe('Redis Cluster', () => {
     );
     expect(again.body).toMatchObject({ payload: { n: 2 } });
     expect((await request('POST', '/jobs', { type: 'after.recovery', payload: {} })).status).toBe(201);
+  });
+});
+
+describe('RedisModule on the cluster, in process', () => {
+  let moduleRef: TestingModule;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    process.env = { ...saved, REDIS__CLUSTER_NODES: cluster.nodeList(), REDIS__PASSWORD: PASSWORD };
+    const { ConfigModule } = await import('../src/config/config.module');
+    const { RedisModule } = await import('../src/redis/redis.module');
+    moduleRef = await Test.createTestingModule({ imports: [ConfigModule, RedisModule] }).compile();
+    await moduleRef.init();
+  });
+  afterAll(async () => {
+    await moduleRef?.close();
+    process.env = saved;
+  });
+
+  it('gives @InjectRedis callers a connected Cluster for default and null for the named clients', async () => {
+    const client = moduleRef.get<Cluster>(getRedisToken('default'));
+    await waitFor(() => client.status === 'ready', { timeoutMs: 10_000, description: 'the cluster client ready' });
+
+    expect(client).toBeInstanceOf(Cluster);
+    expect(moduleRef.get<null>(getRedisToken('cache'))).toBeNull();
+    expect(moduleRef.get(RedisConnections).names()).toEqual(['default']);
+    expect(await client.set(`${PREFIX}probe`, '1', 'PX', 10_000)).toBe('OK');
+  });
+
+  it('checks cluster_state through the indicator and details every shard', async () => {
+    const indicator = moduleRef.get(RedisHealthIndicator);
+    const [definition] = indicator.healthChecks();
+
+    await expect(definition.check('redis')).resolves.toEqual({ redis: { status: 'up' } });
+    const details = await definition.details?.();
+    expect(details).toMatchObject({ topology: 'cluster', cluster_state: 'ok', cluster_known_nodes: 3 });
+    expect((details?.shards as unknown[]).length).toBe(3);
   });
 });

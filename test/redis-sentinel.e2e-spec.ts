@@ -4,12 +4,15 @@
  * while probes and job writes keep coming; the sentinels promote the replica
  * and the same app process follows it.
  */
+import { Test, TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
 import type { Job } from '../src/jobs/job.entity';
 import { AppProcess, ensureBuilt, startApp } from './support/app-process';
 import { PostgresFixture, startPostgres } from './support/postgres-server';
 import { SentinelTopology, startSentinelTopology } from './support/redis-topologies';
 import { waitFor } from './support/wait';
+import { getRedisToken } from '../src/redis/redis.constants';
+import { RedisHealthIndicator } from '../src/redis/redis.health';
 
 const PASSWORD = 'sentinel-e2e-data-pw';
 const SENTINEL_PASSWORD = 'sentinel-e2e-sentinel-pw';
@@ -74,6 +77,55 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await Promise.all([topology?.stop(), pg?.destroy()]);
+});
+
+describe('RedisModule on Sentinel, in process', () => {
+  let moduleRef: TestingModule;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    process.env = {
+      ...saved,
+      REDIS__SENTINELS: topology.sentinelList(),
+      REDIS__SENTINEL_MASTER: topology.masterName,
+      REDIS__PASSWORD: PASSWORD,
+      REDIS__SENTINEL_PASSWORD: SENTINEL_PASSWORD,
+      REDIS__CACHE_DB: '2',
+    };
+    const { ConfigModule } = await import('../src/config/config.module');
+    const { RedisModule } = await import('../src/redis/redis.module');
+    moduleRef = await Test.createTestingModule({ imports: [ConfigModule, RedisModule] }).compile();
+    await moduleRef.init();
+  });
+  afterAll(async () => {
+    await moduleRef?.close();
+    process.env = saved;
+  });
+
+  it('gives @InjectRedis callers Sentinel-managed clients on the primary, named databases included', async () => {
+    const primary = await topology.primaryAddress();
+    const cache = moduleRef.get<Redis>(getRedisToken('cache'));
+    await waitFor(() => cache.status === 'ready', { timeoutMs: 10_000, description: 'the cache client ready' });
+
+    expect(cache.options).toMatchObject({ name: topology.masterName, db: 2 });
+    expect(await cache.set('sentinel:probe', '1', 'PX', 10_000)).toBe('OK');
+    expect(await topology.servers[0].command('-n', 2, 'GET', 'sentinel:probe')).toBe('1');
+    const checks = moduleRef.get(RedisHealthIndicator).healthChecks();
+    expect(checks.map((c) => c.name)).toEqual(['redis', 'redis-cache']);
+    await expect(checks[1].check('redis-cache')).resolves.toEqual({ 'redis-cache': { status: 'up', primary } });
+  });
+
+  it('asks a sentinel for the details: primary, replica and no failover under way', async () => {
+    const [check] = moduleRef.get(RedisHealthIndicator).healthChecks();
+    const details = await check.details?.();
+
+    expect(details).toMatchObject({
+      topology: 'sentinel',
+      primary: `127.0.0.1:${topology.servers[0].port}`,
+      failoverInProgress: false,
+      replicas: [expect.objectContaining({ address: `127.0.0.1:${topology.servers[1].port}`, linkToPrimary: 'ok' })],
+    });
+  });
 });
 
 describe('Redis Sentinel', () => {
@@ -174,6 +226,11 @@ describe('Redis Sentinel', () => {
         [],
       );
       expect(writes.some((w) => w.status === 503)).toBe(true);
+    } catch (error) {
+      // What the probes saw and what the app logged, to tell a slow failover from a stuck client.
+      const seen = probes.map((p) => `${p.at} ${p.status} ${p.status === 200 ? '' : JSON.stringify(p.body)}`);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`${reason}\n--- readiness ---\n${seen.slice(-40).join('\n')}\n--- app ---\n${app.output()}`);
     } finally {
       running = false;
       await loops;
