@@ -22,6 +22,9 @@ export type RedisTarget =
   | { topology: 'sentinel'; master: string; sentinels: string[]; db: number }
   | { topology: 'cluster'; nodes: string[] };
 
+/** Pause before reconnecting a client that ioredis ended on its own (see listen()). */
+const RESTART_AFTER_END_MS = 500;
+
 /** How long boot waits for each client's first connect attempt before going on without it. */
 const FIRST_CONNECT_WAIT_MS = 300;
 
@@ -40,6 +43,8 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   /** Sentinel: one connection to one sentinel for the health details, moved on to the next when it fails. */
   private sentinel?: { client: Redis; index: number };
   private nextSentinel = 0;
+  /** Set at shutdown: from then on a client's 'end' is ours, not a reason to reconnect. */
+  private closing = false;
 
   constructor(
     redis: RedisService,
@@ -165,6 +170,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     const started = Date.now();
+    this.closing = true;
     this.sentinel?.client.disconnect();
     await Promise.all([...this.links.values()].map((link) => this.close(link)));
     this.logger.log(
@@ -210,6 +216,15 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     });
     client.on('close', () => {
       if (link.state === 'up') this.markDown(link, 'connection closed', target);
+    });
+    // ioredis gives a client up ('end') when its connector throws instead of retrying, e.g. a
+    // Sentinel reconnect aborted while it asks a sentinel. The service heals itself: start over.
+    client.on('end', () => {
+      if (this.closing) return;
+      this.markDown(link, 'client gave up', target);
+      setTimeout(() => {
+        if (!this.closing && client.status === 'end') client.connect().catch(() => undefined);
+      }, RESTART_AFTER_END_MS).unref();
     });
   }
 

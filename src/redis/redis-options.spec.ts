@@ -76,7 +76,6 @@ describe('topology options', () => {
       name: 'mymaster',
       password: 'data-pw',
       sentinelPassword: 'data-pw',
-      failoverDetector: true,
       enableOfflineQueue: false,
       lazyConnect: true,
     });

@@ -53,8 +53,9 @@ export function buildRedisModuleOptions(config: RedisConfig): RedisModuleOptions
           sentinelPassword: config.sentinel.password ?? endpoint.password,
           sentinelRetryStrategy: reconnectDelay,
           sentinelCommandTimeout: config.commandTimeoutMs,
-          // Subscribes to the sentinels' +switch-master so the client moves even when the old primary is alive.
-          failoverDetector: true,
+          // Not ioredis' failoverDetector: its +switch-master handler aborts a reconnect that is
+          // asking a sentinel, which ends the client for good. A dead primary closes the connection
+          // anyway, and a demoted live one answers writes with READONLY, handled here:
           reconnectOnError: reconnectOnReadonly,
         }
       : {
