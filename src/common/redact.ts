@@ -29,6 +29,7 @@ export const ERROR_CLASSES = [
   'authentication failed',
   'not resolvable',
   'not connected',
+  'cluster down',
   'error',
 ] as const;
 
@@ -68,7 +69,13 @@ export function classifyError(error: unknown): FailureClass {
   ) {
     return 'authentication failed';
   }
-  if (/Stream isn't writeable|enableOfflineQueue|not connected|Connection is closed/i.test(message))
+  // A Redis Cluster with uncovered slots (a primary without replica is gone) answers CLUSTERDOWN.
+  if (/^CLUSTERDOWN\b|cluster_state:fail/.test(message)) return 'cluster down';
+  if (
+    /Stream isn't writeable|enableOfflineQueue|not connected|Connection is closed|All sentinels are unreachable/i.test(
+      message,
+    )
+  )
     return 'not connected';
   return 'error';
 }

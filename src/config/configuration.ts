@@ -127,6 +127,36 @@ export function resolveRedis(e: EnvironmentVariables): RedisEndpoint {
   return { ...base, host: e.REDIS__HOST, port: e.REDIS__PORT };
 }
 
+/** How the service reaches Redis; chosen by which variables are set (validateEnvironment allows one). */
+export type RedisTopology = 'standalone' | 'sentinel' | 'cluster';
+
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+const toNodes = (list: string[]): RedisNode[] =>
+  list.map((entry) => {
+    const i = entry.lastIndexOf(':');
+    return { host: entry.slice(0, i), port: Number(entry.slice(i + 1)) };
+  });
+
+export function resolveRedisTopology(e: EnvironmentVariables): RedisTopology {
+  if (e.REDIS__CLUSTER_NODES?.length) return 'cluster';
+  if (e.REDIS__SENTINELS?.length) return 'sentinel';
+  return 'standalone';
+}
+
+/**
+ * The job store's key prefix. Without JOBS_KEY_PREFIX: `app:jobs:` (the
+ * layout standalone and Sentinel deployments already have), or `{app:jobs}:`
+ * on a cluster, whose hash tag puts every key of the store in one slot so
+ * its Lua scripts may touch them all.
+ */
+export function resolveJobsKeyPrefix(e: EnvironmentVariables): string {
+  return e.JOBS_KEY_PREFIX ?? (resolveRedisTopology(e) === 'cluster' ? '{app:jobs}:' : 'app:jobs:');
+}
+
 export const redisConfig = registerAs('redis', () => {
   const e = env();
   const named: Partial<Record<NamedRedisClient, number>> = {};
@@ -135,7 +165,15 @@ export const redisConfig = registerAs('redis', () => {
     if (typeof db === 'number') named[name] = db;
   }
   return {
+    topology: resolveRedisTopology(e),
+    /** Standalone: the server. Every topology: the data nodes' credentials and the default client's DB. */
     endpoint: resolveRedis(e),
+    sentinel: {
+      nodes: toNodes(e.REDIS__SENTINELS ?? []),
+      masterName: e.REDIS__SENTINEL_MASTER ?? '',
+      password: e.REDIS__SENTINEL_PASSWORD,
+    },
+    clusterNodes: toNodes(e.REDIS__CLUSTER_NODES ?? []),
     named,
     connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,
     commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
@@ -172,7 +210,7 @@ export const metricsConfig = registerAs('metrics', () => {
 
 export const jobsConfig = registerAs('jobs', () => {
   const e = env();
-  return { retentionSeconds: e.JOBS_RETENTION_SECONDS, keyPrefix: e.JOBS_KEY_PREFIX };
+  return { retentionSeconds: e.JOBS_RETENTION_SECONDS, keyPrefix: resolveJobsKeyPrefix(e) };
 });
 
 export type AppConfig = ReturnType<typeof appConfig>;

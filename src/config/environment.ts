@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  ArrayMinSize,
   IsBoolean,
   IsIn,
   IsInt,
@@ -33,6 +34,9 @@ const toList = ({ value }: { value: unknown }): unknown =>
         .map((s) => s.trim())
         .filter(Boolean)
     : value;
+
+/** `host:port`, as REDIS_PRIMARY_ENDPOINT and the sentinel / cluster node lists spell an address. */
+const HOST_PORT = /^[^\s:/@,]+:\d{1,5}$/;
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -122,7 +126,7 @@ export class EnvironmentVariables {
   REDIS_URL?: string;
 
   @IsOptional()
-  @Matches(/^[^\s:/@]+:\d{1,5}$/, { message: '$property must be host:port' })
+  @Matches(HOST_PORT, { message: '$property must be host:port' })
   REDIS_PRIMARY_ENDPOINT?: string;
 
   @IsString()
@@ -178,6 +182,31 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(15)
   REDIS__PUBSUB_DB?: number;
+
+  /** Sentinel topology: the sentinels' addresses (`host:port,host:port`). */
+  @IsOptional()
+  @Transform(toList)
+  @ArrayMinSize(1)
+  @Matches(HOST_PORT, { each: true, message: '$property must be a comma-separated list of host:port' })
+  REDIS__SENTINELS?: string[];
+
+  /** Sentinel topology: the name the sentinels monitor the primary under. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,128}$/, { message: '$property must be a sentinel master name ([A-Za-z0-9._-])' })
+  REDIS__SENTINEL_MASTER?: string;
+
+  /** Sentinel topology: the sentinels' own password, when it differs from REDIS__PASSWORD. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  REDIS__SENTINEL_PASSWORD?: string;
+
+  /** Cluster topology: seed nodes (`host:port,…`); the client discovers the rest. */
+  @IsOptional()
+  @Transform(toList)
+  @ArrayMinSize(1)
+  @Matches(HOST_PORT, { each: true, message: '$property must be a comma-separated list of host:port' })
+  REDIS__CLUSTER_NODES?: string[];
 
   @Transform(toInt)
   @IsInt()
@@ -267,8 +296,13 @@ export class EnvironmentVariables {
   @Max(365 * 24 * 3600)
   JOBS_RETENTION_SECONDS = 7 * 24 * 3600;
 
-  @Matches(/^[A-Za-z0-9:_-]{1,64}$/)
-  JOBS_KEY_PREFIX = 'app:jobs:';
+  /**
+   * Default `app:jobs:`, or `{app:jobs}:` with REDIS__CLUSTER_NODES: the braces are a
+   * hash tag, which keeps every key of the store in one cluster slot (see resolveJobsKeyPrefix).
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9:_{}-]{1,64}$/)
+  JOBS_KEY_PREFIX?: string;
 }
 
 /** Thrown when the environment is invalid; `lines` holds one entry per bad variable. */
@@ -298,6 +332,62 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   if (env.HEALTH_CHECK_TIMEOUT_MS >= env.HEALTH_READINESS_BUDGET_MS) {
     lines.push('HEALTH_CHECK_TIMEOUT_MS: must be below HEALTH_READINESS_BUDGET_MS');
   }
+  lines.push(...redisTopologyErrors(env, new Set(Object.keys(present))));
   if (lines.length > 0) throw new ConfigValidationError(lines);
   return env;
+}
+
+/** Variables that choose where a standalone server is; none of them may be set with another topology. */
+const STANDALONE_ADDRESS = ['REDIS_URL', 'REDIS_PRIMARY_ENDPOINT', 'REDIS__HOST', 'REDIS__PORT'] as const;
+const NAMED_DB_VARIABLES = ['REDIS__CACHE_DB', 'REDIS__SESSION_DB', 'REDIS__PUBSUB_DB'] as const;
+
+/** A Redis Cluster hash tag: the first `{`, then at least one character before the next `}`. */
+export const hasHashTag = (key: string): boolean => /^[^{]*\{[^}]+\}/.test(key);
+
+/**
+ * Cross-variable rules of the Redis topology: standalone (the default),
+ * Sentinel (REDIS__SENTINELS + REDIS__SENTINEL_MASTER) or Cluster
+ * (REDIS__CLUSTER_NODES), exactly one at a time. One line per offending
+ * variable, naming the variables it clashes with.
+ */
+function redisTopologyErrors(env: EnvironmentVariables, set: ReadonlySet<string>): string[] {
+  const lines: string[] = [];
+  const sentinel = set.has('REDIS__SENTINELS');
+  const cluster = set.has('REDIS__CLUSTER_NODES');
+  const standalone = STANDALONE_ADDRESS.filter((name) => set.has(name));
+  if (sentinel && cluster) {
+    lines.push('REDIS__CLUSTER_NODES: cannot be combined with REDIS__SENTINELS; choose one Redis topology');
+  }
+  const chosen = cluster ? 'REDIS__CLUSTER_NODES' : sentinel ? 'REDIS__SENTINELS' : undefined;
+  if (chosen) {
+    for (const name of standalone) {
+      lines.push(
+        `${name}: cannot be combined with ${chosen}; a standalone address and another topology exclude each other`,
+      );
+    }
+  }
+  if (sentinel && !set.has('REDIS__SENTINEL_MASTER')) {
+    lines.push(
+      'REDIS__SENTINEL_MASTER: required with REDIS__SENTINELS (the name the sentinels monitor the primary under)',
+    );
+  }
+  if (!sentinel) {
+    for (const name of ['REDIS__SENTINEL_MASTER', 'REDIS__SENTINEL_PASSWORD'].filter((n) => set.has(n))) {
+      lines.push(`${name}: only applies with REDIS__SENTINELS`);
+    }
+  }
+  if (cluster) {
+    for (const name of NAMED_DB_VARIABLES.filter((n) => set.has(n))) {
+      lines.push(
+        `${name}: Redis Cluster has only database 0, so named logical databases cannot be used with REDIS__CLUSTER_NODES`,
+      );
+    }
+    if (env.REDIS__DB !== 0) lines.push('REDIS__DB: Redis Cluster has only database 0');
+    if (env.JOBS_KEY_PREFIX !== undefined && !hasHashTag(env.JOBS_KEY_PREFIX)) {
+      lines.push(
+        'JOBS_KEY_PREFIX: needs a hash tag such as {app:jobs}: with REDIS__CLUSTER_NODES, so that a job and its indexes share one cluster slot',
+      );
+    }
+  }
+  return lines;
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { jobsConfig, JobsConfig } from '../config/configuration';
+import type { RedisClient } from '../redis/redis.constants';
 import { InjectRedis } from '../redis/redis.decorators';
 import { encodeCursor } from './job-cursor';
 import { Job, JobHistoryEntry } from './job.entity';
@@ -9,8 +9,8 @@ import { isTerminal, sourcesOf } from './job-transitions';
 import { JOB_STATUSES, JobStatus, JobTargetStatus } from './jobs.constants';
 
 /**
- * Storage layout, all under JOBS_KEY_PREFIX (default `app:jobs:`), in the
- * logical DB of the default Redis client:
+ * Storage layout, all under JOBS_KEY_PREFIX (default `app:jobs:`; on a
+ * cluster `{app:jobs}:`), in the logical DB of the default Redis client:
  *
  *   <prefix>job:<id>          hash: id, type, status, payload (JSON), result (JSON),
  *                             error (JSON), correlation_id, created_at, updated_at,
@@ -38,8 +38,11 @@ import { JOB_STATUSES, JobStatus, JobTargetStatus } from './jobs.constants';
  * Storing the expiry time rather than only checking EXISTS on read matters:
  * a read-time check alone would never clean entries nobody pages through.
  *
- * Cluster note: the list script derives job keys from index members, so all
- * keys must live on one node (use a hash tag in the prefix, e.g. `{jobs}:`).
+ * Cluster: a script may only touch keys of one hash slot, and the list
+ * script even derives job keys from index members. The prefix's hash tag
+ * (`{app:jobs}:`; validateEnvironment insists on one with a cluster) puts
+ * every key of the store in the same slot. The price: the whole store lives
+ * on one primary of the cluster.
  */
 
 /** Most expired members one script call removes from the indexes. */
@@ -203,7 +206,7 @@ class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: string[], args: string[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
@@ -248,7 +251,7 @@ export class JobStore {
   };
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @Inject(jobsConfig.KEY) private readonly config: JobsConfig,
   ) {}
 

@@ -25,11 +25,14 @@ export class DependencyMetrics {
   constructor(registry: Registry, redis: RedisConnections, dataSource: DataSource) {
     new Gauge({
       name: METRIC_NAMES.redisConnected,
-      help: 'Whether a Redis client is connected and ready (1) or not (0).',
-      labelNames: ['client'],
+      help: 'Whether a Redis client is connected and ready (1) or not (0); topology: standalone, sentinel or cluster.',
+      labelNames: ['client', 'topology'],
       registers: [registry],
       collect() {
-        for (const name of redis.names()) this.set({ client: name }, redis.client(name).status === 'ready' ? 1 : 0);
+        const { topology } = redis;
+        for (const name of redis.names()) {
+          this.set({ client: name, topology }, redis.client(name).status === 'ready' ? 1 : 0);
+        }
       },
     });
     new Gauge({

@@ -1,4 +1,9 @@
-import type { RedisClientOptions, RedisModuleOptions } from '@liaoliaots/nestjs-redis';
+import type {
+  ClusterClientOptions,
+  ClusterModuleOptions,
+  RedisClientOptions,
+  RedisModuleOptions,
+} from '@liaoliaots/nestjs-redis';
 import type { RedisConfig } from '../config/configuration';
 import { DEFAULT_REDIS_CLIENT, RedisClientName } from './redis.constants';
 
@@ -13,27 +18,57 @@ export function reconnectDelay(attempt: number): number {
 }
 
 /**
+ * A primary demoted by a failover it missed (a partition) answers writes
+ * with READONLY: reconnect, which asks the sentinels for the new primary,
+ * and do not resend (1, not 2) so a write is never applied twice.
+ */
+export function reconnectOnReadonly(error: Error): 1 | false {
+  return error.message.startsWith('READONLY') ? 1 : false;
+}
+
+/**
  * Client options chosen for a service rather than ioredis' defaults:
  * - connectTimeout / commandTimeout: nothing waits forever on a hung server;
  * - enableOfflineQueue false: while (re)connecting, commands fail at once
  *   instead of queueing (probes and the job API answer 503 fast);
  * - maxRetriesPerRequest 1: no silent retry loops behind a request;
  * - keepAlive: dead peers are noticed by TCP, not by the next command.
+ *
+ * Standalone and Sentinel clients are built here; with a cluster this
+ * returns no client and {@link buildClusterModuleOptions} builds the one.
  */
 export function buildRedisModuleOptions(config: RedisConfig): RedisModuleOptions {
   const { endpoint } = config;
-  const clients: [RedisClientName, number][] = [
-    [DEFAULT_REDIS_CLIENT, endpoint.db],
-    ...(Object.entries(config.named) as [RedisClientName, number][]),
-  ];
+  const clients: [RedisClientName, number][] =
+    config.topology === 'cluster'
+      ? []
+      : [[DEFAULT_REDIS_CLIENT, endpoint.db], ...(Object.entries(config.named) as [RedisClientName, number][])];
+  const where =
+    config.topology === 'sentinel'
+      ? {
+          // ioredis asks the sentinels for the current primary on every (re)connect.
+          sentinels: config.sentinel.nodes,
+          name: config.sentinel.masterName,
+          // Sentinels commonly share the data password; REDIS__SENTINEL_PASSWORD says when they do not.
+          sentinelPassword: config.sentinel.password ?? endpoint.password,
+          sentinelRetryStrategy: reconnectDelay,
+          sentinelCommandTimeout: config.commandTimeoutMs,
+          // Not ioredis' failoverDetector: its +switch-master handler aborts a reconnect that is
+          // asking a sentinel, which ends the client for good. A dead primary closes the connection
+          // anyway, and a demoted live one answers writes with READONLY, handled here:
+          reconnectOnError: reconnectOnReadonly,
+        }
+      : {
+          host: endpoint.host,
+          port: endpoint.port,
+          ...(endpoint.tls ? { tls: { servername: endpoint.host } } : {}),
+        };
   const client = ([name, db]: [RedisClientName, number]): RedisClientOptions => ({
     namespace: name,
-    host: endpoint.host,
-    port: endpoint.port,
+    ...where,
     username: endpoint.username,
     password: endpoint.password,
     db,
-    ...(endpoint.tls ? { tls: { servername: endpoint.host } } : {}),
     connectionName: `app-${name}`,
     connectTimeout: config.connectTimeoutMs,
     commandTimeout: config.commandTimeoutMs,
@@ -53,4 +88,39 @@ export function buildRedisModuleOptions(config: RedisConfig): RedisModuleOptions
     errorLog: false,
     config: clients.map(client),
   };
+}
+
+/**
+ * The cluster client (only with REDIS__CLUSTER_NODES): one `default` client,
+ * since a cluster has database 0 only. Same service-grade choices as above,
+ * plus: a CLUSTERDOWN reply fails the command at once (no retry delay) so the
+ * job API answers 503 while slots are uncovered, and the slot map is
+ * refreshed within the connect timeout.
+ */
+export function buildClusterModuleOptions(config: RedisConfig): ClusterModuleOptions {
+  const { endpoint } = config;
+  const clients: ClusterClientOptions[] =
+    config.topology !== 'cluster'
+      ? []
+      : [
+          {
+            namespace: DEFAULT_REDIS_CLIENT,
+            nodes: config.clusterNodes,
+            redisOptions: {
+              username: endpoint.username,
+              password: endpoint.password,
+              connectionName: `app-${DEFAULT_REDIS_CLIENT}`,
+              connectTimeout: config.connectTimeoutMs,
+              commandTimeout: config.commandTimeoutMs,
+              maxRetriesPerRequest: 1,
+              keepAlive: 10_000,
+            },
+            enableOfflineQueue: false,
+            clusterRetryStrategy: reconnectDelay,
+            retryDelayOnClusterDown: 0,
+            slotsRefreshTimeout: config.connectTimeoutMs,
+            lazyConnect: true,
+          },
+        ];
+  return { closeClient: false, readyLog: false, errorLog: false, config: clients };
 }

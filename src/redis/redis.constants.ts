@@ -1,4 +1,12 @@
+import type { Cluster, Redis } from 'ioredis';
 import type { NamedRedisClient } from '../config/configuration';
+
+/**
+ * What `@InjectRedis` gives: an ioredis client, or with REDIS__CLUSTER_NODES
+ * an ioredis Cluster. Both have the same command methods (`get`, `evalsha`,
+ * `hgetall`, …); the cluster routes each command to the node owning its keys.
+ */
+export type RedisClient = Redis | Cluster;
 
 /** The default client's name (nestjs-redis' namespace `default`). */
 export const DEFAULT_REDIS_CLIENT = 'default';

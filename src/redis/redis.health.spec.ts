@@ -1,17 +1,33 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
-import { RedisHealthIndicator, parseInfo } from './redis.health';
+import { Cluster, Redis } from 'ioredis';
+import { RedisHealthIndicator, parseClusterSlots, parseInfo } from './redis.health';
 import type { RedisConnections } from './redis-connections.service';
 
-function indicatorWith(client: Partial<Redis>, lastFailure?: string): RedisHealthIndicator {
+function indicatorWith(
+  client: Partial<Redis> | Cluster,
+  lastFailure?: string,
+  overrides: Partial<Record<keyof RedisConnections, unknown>> = {},
+): RedisHealthIndicator {
   const connections = {
     names: () => ['default', 'cache'],
-    client: () => client as Redis,
+    client: () => client,
     lastFailure: () => lastFailure,
-    describe: () => ({ host: 'h', port: 1, db: 0 }),
+    describe: () => ({ topology: 'standalone', host: 'h', port: 1, db: 0 }),
+    primaryOf: () => undefined,
+    ...overrides,
   } as unknown as RedisConnections;
   return new RedisHealthIndicator(new HealthIndicatorService(), connections);
 }
+
+/** A real ioredis Cluster object (never connected) whose status and nodes the test sets. */
+function clusterWith(nodes: Array<Partial<Redis>>, ping = jest.fn().mockResolvedValue('PONG')): Cluster {
+  const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+  Object.assign(cluster, { status: 'ready', ping, nodes: () => nodes });
+  return cluster;
+}
+
+const CLUSTER_OK = 'cluster_state:ok\r\ncluster_slots_assigned:16384\r\ncluster_slots_ok:16384\r\ncluster_size:3\r\n';
+const CLUSTER_FAIL = 'cluster_state:fail\r\ncluster_slots_assigned:16384\r\ncluster_slots_ok:10923\r\n';
 
 describe('RedisHealthIndicator', () => {
   it('contributes one check per configured client', () => {
@@ -43,13 +59,136 @@ describe('RedisHealthIndicator', () => {
     expect(result.redis).toMatchObject({ status: 'down', message: 'timeout' });
   });
 
-  it('reports seed 004 facts from one INFO', async () => {
+  it('shows authorized callers the primary a Sentinel client is connected to', async () => {
+    const ping = jest.fn().mockResolvedValue('PONG');
+    const indicator = indicatorWith({ status: 'ready', ping }, undefined, { primaryOf: () => '10.0.0.2:6379' });
+    await expect(indicator.ping('redis', 'default')).resolves.toEqual({
+      redis: { status: 'up', primary: '10.0.0.2:6379' },
+    });
+  });
+
+  it('is up on a cluster when every primary says cluster_state:ok and PING answers', async () => {
+    const info = jest.fn().mockResolvedValue(CLUSTER_OK);
+    const ping = jest.fn().mockResolvedValue('PONG');
+    const cluster = clusterWith(
+      [
+        { status: 'ready', cluster: info },
+        { status: 'ready', cluster: info },
+      ],
+      ping,
+    );
+    await expect(indicatorWith(cluster).ping('redis', 'default')).resolves.toEqual({ redis: { status: 'up' } });
+    expect(info).toHaveBeenCalledTimes(2);
+    expect(info).toHaveBeenCalledWith('INFO');
+    expect(ping).toHaveBeenCalledTimes(1);
+  });
+
+  it('is down with "cluster down" when a primary reports cluster_state:fail, without a PING', async () => {
+    const ping = jest.fn();
+    const cluster = clusterWith(
+      [
+        { status: 'ready', cluster: jest.fn().mockResolvedValue(CLUSTER_OK) },
+        { status: 'ready', cluster: jest.fn().mockResolvedValue(CLUSTER_FAIL) },
+        { status: 'end', cluster: jest.fn().mockRejectedValue(new Error('never asked')) },
+      ],
+      ping,
+    );
+    const result = await indicatorWith(cluster).ping('redis', 'default');
+    expect(result.redis).toEqual({
+      status: 'down',
+      message: 'cluster down',
+      reason: 'cluster_state:fail, 10923 of 16384 slots ok',
+    });
+    expect(ping).not.toHaveBeenCalled();
+  });
+
+  it('is down when the cluster client has no primary connected', async () => {
+    const result = await indicatorWith(clusterWith([{ status: 'end' }])).ping('redis', 'default');
+    expect(result.redis).toMatchObject({ status: 'down', message: 'not connected' });
+  });
+
+  it('details a cluster: CLUSTER INFO facts and the slots of each primary', async () => {
+    const cluster = clusterWith([]);
+    const call = jest.fn((sub: string) =>
+      Promise.resolve(
+        sub === 'INFO'
+          ? CLUSTER_OK
+          : [
+              [0, 5460, ['127.0.0.1', 7001, 'a']],
+              [5461, 10922, ['127.0.0.1', 7002, 'b'], ['127.0.0.1', 7005, 'e']],
+              [10923, 16383, ['127.0.0.1', 7003, 'c']],
+            ],
+      ),
+    );
+    Object.assign(cluster, { cluster: call });
+    const details = await indicatorWith(cluster, undefined, {
+      describe: () => ({ topology: 'cluster', nodes: ['127.0.0.1:7001'] }),
+    }).details('default');
+    expect(details).toMatchObject({
+      topology: 'cluster',
+      cluster_state: 'ok',
+      cluster_slots_ok: 16384,
+      cluster_size: 3,
+      shards: [
+        { primary: '127.0.0.1:7001', slots: 5461, ranges: ['0-5460'], replicas: [] },
+        { primary: '127.0.0.1:7002', slots: 5462, ranges: ['5461-10922'], replicas: ['127.0.0.1:7005'] },
+        { primary: '127.0.0.1:7003', slots: 5461, ranges: ['10923-16383'], replicas: [] },
+      ],
+    });
+  });
+
+  it('details Sentinel: the primary, its replicas and whether a failover is in progress', async () => {
+    const askSentinel = jest.fn((sub: string) =>
+      Promise.resolve({
+        sentinel: '127.0.0.1:26379',
+        reply:
+          sub === 'MASTER'
+            ? ['name', 'mymaster', 'ip', '127.0.0.1', 'port', '7001', 'flags', 'master,failover_in_progress']
+            : [['ip', '127.0.0.1', 'port', '7002', 'flags', 'slave', 'master-link-status', 'ok']],
+      }),
+    );
+    const info = jest.fn().mockResolvedValue('redis_version:7.0.15\r\n');
+    const details = await indicatorWith({ status: 'ready', info }, undefined, {
+      describe: () => ({ topology: 'sentinel', master: 'mymaster', sentinels: ['127.0.0.1:26379'], db: 0 }),
+      askSentinel,
+    }).details('default');
+    expect(details).toEqual({
+      topology: 'sentinel',
+      master: 'mymaster',
+      sentinels: ['127.0.0.1:26379'],
+      db: 0,
+      redis_version: '7.0.15',
+      sentinel: '127.0.0.1:26379',
+      primary: '127.0.0.1:7001',
+      primaryFlags: 'master,failover_in_progress',
+      failoverInProgress: true,
+      replicas: [{ address: '127.0.0.1:7002', flags: 'slave', linkToPrimary: 'ok' }],
+    });
+    expect(askSentinel).toHaveBeenCalledWith('MASTER', 'mymaster');
+    expect(askSentinel).toHaveBeenCalledWith('REPLICAS', 'mymaster');
+  });
+
+  it('parseClusterSlots merges the ranges of one primary', () => {
+    expect(
+      parseClusterSlots([
+        [0, 99, ['h', 1, 'a']],
+        [100, 100, ['h', 2, 'b']],
+        [101, 200, ['h', 1, 'a']],
+      ]),
+    ).toEqual([
+      { primary: 'h:1', slots: 200, ranges: ['0-99', '101-200'], replicas: [] },
+      { primary: 'h:2', slots: 1, ranges: ['100'], replicas: [] },
+    ]);
+  });
+
+  it('reports the server facts from one INFO', async () => {
     const info = jest
       .fn()
       .mockResolvedValue(
         '# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:42\r\nconnected_clients:3\r\nused_memory_human:1.1M\r\nother:x\r\n',
       );
     await expect(indicatorWith({ status: 'ready', info }).details('default')).resolves.toEqual({
+      topology: 'standalone',
       host: 'h',
       port: 1,
       db: 0,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { Cluster } from 'ioredis';
 import { classifyError, describeError } from '../common/redact';
 import type { HealthCheckDefinition, HealthContributor } from '../health/health-check.interface';
 import { RedisClientName, redisCheckName } from './redis.constants';
@@ -7,27 +8,81 @@ import { RedisConnections } from './redis-connections.service';
 
 const INFO_TEXT_FIELDS = ['redis_version', 'used_memory_human'];
 const INFO_COUNTER_FIELDS = ['connected_clients', 'uptime_in_seconds'];
+const CLUSTER_INFO_TEXT_FIELDS = ['cluster_state'];
+const CLUSTER_INFO_COUNTER_FIELDS = [
+  'cluster_slots_assigned',
+  'cluster_slots_ok',
+  'cluster_slots_pfail',
+  'cluster_slots_fail',
+  'cluster_known_nodes',
+  'cluster_size',
+];
 
-/** Parses the `key:value` lines of INFO into the fields seed 004 reports. */
-export function parseInfo(info: string): Record<string, string | number> {
+/** Parses the `key:value` lines of INFO (or CLUSTER INFO) into the fields the details report. */
+export function parseInfo(
+  info: string,
+  textFields = INFO_TEXT_FIELDS,
+  counterFields = INFO_COUNTER_FIELDS,
+): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const line of info.split(/\r?\n/)) {
     const i = line.indexOf(':');
     if (i < 0) continue;
     const key = line.slice(0, i);
     const value = line.slice(i + 1).trim();
-    if (INFO_TEXT_FIELDS.includes(key)) out[key] = value;
-    else if (INFO_COUNTER_FIELDS.includes(key)) out[key] = Number(value);
+    if (textFields.includes(key)) out[key] = value;
+    else if (counterFields.includes(key)) out[key] = Number(value);
   }
   return out;
 }
 
+/** A flat [field, value, …] reply (SENTINEL MASTER / REPLICAS entries) → record. */
+export function pairs(reply: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(reply)) return out;
+  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1]);
+  return out;
+}
+
+/** One primary of a cluster and the slots it serves, from CLUSTER SLOTS. */
+export interface ClusterShard {
+  primary: string;
+  slots: number;
+  ranges: string[];
+  replicas: string[];
+}
+
+/** CLUSTER SLOTS (`[[start, end, [ip, port, id], [replica ip, port, id]…], …]`) grouped by primary. */
+export function parseClusterSlots(reply: unknown): ClusterShard[] {
+  const shards = new Map<string, ClusterShard>();
+  if (!Array.isArray(reply)) return [];
+  for (const entry of reply as unknown[][]) {
+    const [start, end, primary, ...replicas] = entry as [number, number, unknown[], ...unknown[][]];
+    const address = `${String(primary[0])}:${String(primary[1])}`;
+    const shard = shards.get(address) ?? { primary: address, slots: 0, ranges: [], replicas: [] };
+    shard.slots += end - start + 1;
+    shard.ranges.push(start === end ? `${start}` : `${start}-${end}`);
+    for (const replica of replicas) {
+      const r = `${String(replica[0])}:${String(replica[1])}`;
+      if (!shard.replicas.includes(r)) shard.replicas.push(r);
+    }
+    shards.set(address, shard);
+  }
+  return [...shards.values()].sort((a, b) => a.primary.localeCompare(b.primary));
+}
+
 /**
- * One check per configured Redis client (`redis`, `redis-cache`, …), each a
- * PING on that client. A client that is not `ready` (connecting or
- * reconnecting) is reported down at once: with the offline queue disabled
- * nothing waits in ioredis' queue. The PING itself is bounded by the client's
- * commandTimeout and by the monitor's deadline.
+ * One check per configured Redis client (`redis`, `redis-cache`, …), aware
+ * of the topology:
+ * - standalone and Sentinel: a PING on the client. With Sentinel, ioredis
+ *   keeps the client on the current primary (it asks the sentinels on every
+ *   reconnect), so the PING reaches whichever server is primary now;
+ * - cluster: `cluster_state:ok` in CLUSTER INFO of every primary the client
+ *   is connected to, then a PING through the cluster client.
+ * A client that is not `ready` (connecting or reconnecting) is reported down
+ * at once: with the offline queue disabled nothing waits in ioredis' queue.
+ * Every call is bounded by the client's commandTimeout and by the monitor's
+ * deadline.
  */
 @Injectable()
 export class RedisHealthIndicator implements HealthContributor {
@@ -54,16 +109,74 @@ export class RedisHealthIndicator implements HealthContributor {
       });
     }
     try {
+      if (client instanceof Cluster) {
+        const failing = await this.clusterStateNotOk(client);
+        if (failing !== undefined) return indicator.down({ message: 'cluster down', reason: failing });
+      }
       await client.ping();
-      return indicator.up();
+      // Authorized callers see which server answered (Sentinel: the current primary).
+      const primary = this.connections.primaryOf(name);
+      return primary === undefined ? indicator.up() : indicator.up({ primary });
     } catch (error) {
       return indicator.down({ message: classifyError(error), reason: describeError(error) });
     }
   }
 
+  /**
+   * Asks every primary the cluster client is connected to for CLUSTER INFO,
+   * in parallel. Returns why the cluster cannot serve every slot, or
+   * undefined when each answering node says `cluster_state:ok`. Nodes the
+   * client has lost are skipped: the survivors report the failure.
+   */
+  private async clusterStateNotOk(client: Cluster): Promise<string | undefined> {
+    const primaries = client.nodes('master').filter((node) => node.status === 'ready');
+    if (primaries.length === 0) throw new Error('not connected to any cluster primary');
+    const infos = await Promise.all(primaries.map((node) => node.cluster('INFO')));
+    for (const info of infos) {
+      const facts = parseInfo(info, CLUSTER_INFO_TEXT_FIELDS, CLUSTER_INFO_COUNTER_FIELDS);
+      if (facts.cluster_state !== 'ok') {
+        return `cluster_state:${String(facts.cluster_state)}, ${String(facts.cluster_slots_ok)} of 16384 slots ok`;
+      }
+    }
+    return undefined;
+  }
+
   async details(name: RedisClientName): Promise<Record<string, unknown>> {
     const client = this.connections.client(name);
+    const where = this.connections.describe(name);
+    if (client instanceof Cluster) {
+      const [info, slots] = await Promise.all([client.cluster('INFO'), client.cluster('SLOTS')]);
+      return {
+        ...where,
+        ...parseInfo(info, CLUSTER_INFO_TEXT_FIELDS, CLUSTER_INFO_COUNTER_FIELDS),
+        shards: parseClusterSlots(slots),
+      };
+    }
     // One INFO (default sections include server, clients and memory).
-    return { ...this.connections.describe(name), ...parseInfo(await client.info()) };
+    const info = parseInfo(await client.info());
+    if (where.topology !== 'sentinel') return { ...where, ...info };
+    return { ...where, ...info, ...(await this.sentinelDetails(where.master)) };
+  }
+
+  /** The sentinels' view: current primary, its replicas and whether a failover is under way. */
+  private async sentinelDetails(master: string): Promise<Record<string, unknown>> {
+    const { sentinel, reply } = await this.connections.askSentinel('MASTER', master);
+    const { reply: replicasReply } = await this.connections.askSentinel('REPLICAS', master);
+    const primary = pairs(reply);
+    const flags = (primary.flags ?? '').split(',');
+    return {
+      sentinel,
+      primary: `${primary.ip}:${primary.port}`,
+      primaryFlags: primary.flags,
+      failoverInProgress: flags.includes('failover_in_progress') || (primary['failover-state'] ?? 'none') !== 'none',
+      replicas: (Array.isArray(replicasReply) ? replicasReply : []).map((entry) => {
+        const replica = pairs(entry);
+        return {
+          address: `${replica.ip}:${replica.port}`,
+          flags: replica.flags,
+          linkToPrimary: replica['master-link-status'],
+        };
+      }),
+    };
   }
 }

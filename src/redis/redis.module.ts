@@ -1,8 +1,8 @@
 import { TerminusModule } from '@nestjs/terminus';
-import { RedisModule as NestRedisModule } from '@liaoliaots/nestjs-redis';
+import { ClusterModule, RedisModule as NestRedisModule } from '@liaoliaots/nestjs-redis';
 import { Module } from '@nestjs/common';
 import { redisConfig, RedisConfig } from '../config/configuration';
-import { buildRedisModuleOptions } from './redis-options';
+import { buildClusterModuleOptions, buildRedisModuleOptions } from './redis-options';
 import { getRedisToken, REDIS_CLIENT_NAMES } from './redis.constants';
 import { RedisConnections } from './redis-connections.service';
 import { RedisHealthIndicator } from './redis.health';
@@ -18,6 +18,11 @@ const clientProviders = REDIS_CLIENT_NAMES.map((name) => ({
  * The single owner of every Redis client (built by @liaoliaots/nestjs-redis
  * on ioredis). Exports the clients (via `@InjectRedis(name)`) and the Redis
  * health indicator.
+ *
+ * Both of the library's modules are imported and the configured topology
+ * decides which one gets clients: its RedisModule builds standalone and
+ * Sentinel clients, its ClusterModule the cluster client (the other gets an
+ * empty list). Callers see one `RedisClient` per name either way.
  */
 @Module({
   imports: [
@@ -25,6 +30,10 @@ const clientProviders = REDIS_CLIENT_NAMES.map((name) => ({
     NestRedisModule.forRootAsync({
       inject: [redisConfig.KEY],
       useFactory: (...args: unknown[]) => buildRedisModuleOptions(args[0] as RedisConfig),
+    }),
+    ClusterModule.forRootAsync({
+      inject: [redisConfig.KEY],
+      useFactory: (...args: unknown[]) => buildClusterModuleOptions(args[0] as RedisConfig),
     }),
   ],
   providers: [RedisConnections, RedisHealthIndicator, ...clientProviders],

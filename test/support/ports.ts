@@ -23,3 +23,25 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port whose companion `port + offset` is free as well (a Redis
+ * Cluster node also binds its bus on port + 10000). Same race as freePort.
+ */
+export async function freePortWithCompanion(offset: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await freePort();
+    if (port + offset <= 65535 && (await isFree(port + offset))) return port;
+  }
+  throw new Error(`freePortWithCompanion: no free port with a free port +${offset} found`);
+}

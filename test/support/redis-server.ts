@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,6 +24,16 @@ export interface RedisStartOptions {
   appendonly?: boolean;
   /** Data directory to use instead of a fresh temp dir (created if missing); stop() does not delete it. */
   dir?: string;
+  /** More server arguments, e.g. `['--replicaof', '127.0.0.1', '7000']` or cluster mode. */
+  args?: string[];
+  /**
+   * Runs a sentinel (`redis-server sentinel.conf --sentinel`) with this
+   * sentinel.conf, written into the dir on first start; the sentinel rewrites
+   * it as it learns, and restart() keeps what it learned.
+   */
+  sentinelConfig?: string;
+  /** Picks the port to try (default freePort); e.g. one whose cluster bus port (+10000) is free too. */
+  pickPort?: () => Promise<number>;
 }
 
 /** A redis-server process owned by the test, on its own loopback port. */
@@ -88,6 +98,8 @@ class RedisServer implements RedisFixture {
     private readonly ownsDir: boolean,
     private readonly appendonly: boolean,
     readonly password?: string,
+    private readonly extraArgs: string[] = [],
+    private readonly sentinelConfig?: string,
   ) {
     this.forgetDir = ownsDir ? removeOnExit(dir) : () => undefined;
   }
@@ -108,6 +120,13 @@ class RedisServer implements RedisFixture {
   async start(): Promise<void> {
     if (this.removed) throw new Error('redis fixture: start() after stop()');
     if (this.isRunning()) return;
+    if (this.sentinelConfig !== undefined) {
+      const exists = await access(this.sentinelConfigPath).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) await writeFile(this.sentinelConfigPath, this.sentinelConfig);
+    }
     const proc = this.spawnServer();
     this.proc = proc;
     this.lastPid = proc.pid;
@@ -183,9 +202,15 @@ class RedisServer implements RedisFixture {
     return parseClientList(list).filter((entry) => entry.id !== ownId);
   }
 
+  private get sentinelConfigPath(): string {
+    return join(this.dir, 'sentinel.conf');
+  }
+
   /** Spawns redis-server on this.port with stdout/stderr captured into the log. */
   private spawnServer(): RunningProcess {
+    const mode = this.sentinelConfig === undefined ? [] : [this.sentinelConfigPath, '--sentinel'];
     const args = [
+      ...mode,
       '--port',
       String(this.port),
       '--bind',
@@ -202,6 +227,7 @@ class RedisServer implements RedisFixture {
       '',
     ];
     if (this.password !== undefined) args.push('--requirepass', this.password);
+    args.push(...this.extraArgs);
     const child = spawn('redis-server', args, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     child.on('error', (error) => this.capture(`spawn error: ${error.message}`));
     if (child.pid === undefined)
@@ -347,10 +373,18 @@ export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisFix
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'redis-fixture-')));
   if (!ownsDir) await mkdir(dir, { recursive: true });
-  const server = new RedisServer(0, dir, ownsDir, opts.appendonly ?? false, opts.password);
+  const server = new RedisServer(
+    0,
+    dir,
+    ownsDir,
+    opts.appendonly ?? false,
+    opts.password,
+    opts.args,
+    opts.sentinelConfig,
+  );
   // The free port may be taken between freePort() and bind: retry on a new one.
   for (let attempt = 1; ; attempt++) {
-    server.port = await freePort();
+    server.port = await (opts.pickPort ?? freePort)();
     try {
       await server.start();
       return server;
