@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined } from 'class-validator';
-import { JOB_TYPE_MAX_LENGTH, JOBS_MESSAGES } from '../jobs.constants';
-import { IsJobType, IsPlainObject, KeepRaw } from './job-validators';
+import { JOB_JSON_BOUNDS_TEXT, JOB_TYPE_MAX_LENGTH, JOBS_MESSAGES } from '../jobs.constants';
+import { IsJobType, IsPlainObject } from './job-validators';
 
 /** Body of `POST /jobs`. */
 export class CreateJobDto {
@@ -16,13 +16,12 @@ export class CreateJobDto {
   type: string;
 
   @ApiProperty({
-    description: 'Job input, a JSON object of any shape.',
+    description: `Job input, a JSON object of any shape, stored as given (${JOB_JSON_BOUNDS_TEXT}).`,
     type: 'object',
     additionalProperties: true,
     example: { reportId: 42 },
   })
   @IsDefined({ message: 'payload is required' })
   @IsPlainObject({ message: JOBS_MESSAGES.payloadNotObject })
-  @KeepRaw()
   payload: Record<string, unknown>;
 }
