@@ -2,7 +2,6 @@ import { ArgumentMetadata, BadRequestException } from '@nestjs/common';
 import { CreateJobDto } from './dto/create-job.dto';
 import { UpdateJobDto } from './dto/update-job.dto';
 import { JobsValidationPipe } from './jobs-validation.pipe';
-import { JOB_BODY_MAX_KEYS, JOB_JSON_MAX_DEPTH } from './jobs.constants';
 
 const createBody: ArgumentMetadata = { type: 'body', metatype: CreateJobDto };
 const updateBody: ArgumentMetadata = { type: 'body', metatype: UpdateJobDto };
@@ -27,7 +26,7 @@ describe('JobsValidationPipe', () => {
   const pipe = new JobsValidationPipe();
 
   it('returns a DTO whose payload is the very object the client sent', async () => {
-    const payload = { reportId: 42, nested: nested(JOB_JSON_MAX_DEPTH - 1), when: '2026-01-01' };
+    const payload = { reportId: 42, nested: nested(30), when: '2026-01-01' };
     const dto = (await pipe.transform({ type: 'report.render', payload }, createBody)) as CreateJobDto;
     expect(dto).toBeInstanceOf(CreateJobDto);
     expect(dto.type).toBe('report.render');
@@ -48,22 +47,10 @@ describe('JobsValidationPipe', () => {
     );
   });
 
-  it('rejects a payload nested past the limit with a message naming the field and the limit', async () => {
-    expect(await rejection({ type: 'a', payload: nested(JOB_JSON_MAX_DEPTH + 1) }, createBody)).toBe(
-      `payload is nested too deeply (at most ${JOB_JSON_MAX_DEPTH} levels)`,
-    );
-  });
-
-  it('rejects a result nested thousands of levels deep with a 400, not a stack overflow', async () => {
+  it('hands class-transformer nothing of a deep result, so it cannot overflow the stack', async () => {
     let result: unknown = [];
     for (let i = 0; i < 100_000; i++) result = [result];
-    expect(await rejection({ status: 'succeeded', result }, updateBody)).toContain('result is nested too deeply');
-  });
-
-  it('rejects a body with more keys than the limit', async () => {
-    expect(await rejection({ type: 'a', payload: wide(JOB_BODY_MAX_KEYS) }, createBody)).toBe(
-      `payload has too many keys (a body holds at most ${JOB_BODY_MAX_KEYS} object keys, nested ones included)`,
-    );
+    expect(((await pipe.transform({ status: 'succeeded', result }, updateBody)) as UpdateJobDto).result).toBe(result);
   });
 
   it('names the first unknown fields and counts the rest', async () => {

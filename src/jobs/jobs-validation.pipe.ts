@@ -8,8 +8,7 @@ import {
 } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import { isPlainObject } from './dto/job-validators';
-import { findJsonBoundsViolation } from './json-bounds';
-import { JOB_BODY_MAX_KEYS, JOB_JSON_MAX_DEPTH, JOBS_MESSAGES } from './jobs.constants';
+import { JOBS_MESSAGES } from './jobs.constants';
 
 /** class-validator errors → one line per field (`payload must be a JSON object; property foo should not exist`). */
 export function validationMessage(errors: ValidationError[]): string {
@@ -27,16 +26,15 @@ export function validationMessage(errors: ValidationError[]): string {
  * names them), values converted to the DTO types, the first failed rule per
  * field, and one readable message.
  *
- * A body is checked cheaply before class-transformer and class-validator see
- * it: it must be a JSON object with no undeclared field, within
- * JOB_JSON_MAX_DEPTH and JOB_BODY_MAX_KEYS (a 400 naming the field and the
- * limit). Nested values
- * (`payload`, `result`, `error`) are opaque JSON, stored as given: the
- * validators only look at their top-level shape, so class-transformer gets a
- * shallow stand-in (`{}` or `[]`) and the DTO gets the parsed value back
- * afterwards. Rebuilding them through reflection cost seconds of blocked
- * event loop for a wide body and overflowed the stack for a deep one. The
- * jobs DTOs are flat, so no nested DTO misses its validation.
+ * The work stays proportional to the DTO, not to the body. A body must be a
+ * JSON object without undeclared fields, both checked before
+ * class-transformer runs. Nested values (`payload`, `result`, `error`) are
+ * opaque JSON, stored as given: the validators look only at their kind, so
+ * class-transformer gets a stand-in (`{}` or `[]`) and the DTO gets the
+ * parsed value back afterwards. Rebuilt through reflection, a wide payload
+ * held the event loop for a second, and a deep one overflowed the stack. The
+ * jobs DTOs are flat, so no nested DTO misses its validation; how deep and
+ * wide a body may be is bounded where it is parsed (common/json-body.ts).
  */
 @Injectable()
 export class JobsValidationPipe extends ValidationPipe {
@@ -55,11 +53,6 @@ export class JobsValidationPipe extends ValidationPipe {
     if (!isPlainObject(value)) throw new BadRequestException(JOBS_MESSAGES.bodyNotObject);
     const unknown = unknownFields(value, metadata.metatype);
     if (unknown.length > 0) throw new BadRequestException(unknownFieldsMessage(unknown));
-    const violation = findJsonBoundsViolation(value, { maxDepth: JOB_JSON_MAX_DEPTH, maxKeys: JOB_BODY_MAX_KEYS });
-    if (violation) {
-      const message = violation.limit === 'depth' ? JOBS_MESSAGES.tooDeep : JOBS_MESSAGES.tooManyKeys;
-      throw new BadRequestException(message(violation.field));
-    }
     const shallow: Record<string, unknown> = {};
     for (const [field, fieldValue] of Object.entries(value)) shallow[field] = standIn(fieldValue);
     const dto: unknown = await super.transform(shallow, metadata);

@@ -12,17 +12,6 @@ export const JOB_TYPE_MAX_LENGTH = 128;
 export const JOB_ERROR_MAX_LENGTH = 4096;
 export const JOB_CURSOR_MAX_LENGTH = 256;
 
-/**
- * Bounds of a jobs request body. `payload`, `result` and `error` are opaque
- * JSON stored as given, but the body is still parsed, walked and serialized:
- * these bounds keep that under a few milliseconds of event loop at
- * BODY_LIMIT_BYTES, and keep anything recursive far from the stack limit.
- */
-export const JOB_JSON_MAX_DEPTH = 32;
-export const JOB_BODY_MAX_KEYS = 10_000;
-/** What the OpenAPI descriptions and the README say about those bounds. */
-export const JOB_JSON_BOUNDS_TEXT = `at most ${JOB_JSON_MAX_DEPTH} levels deep; the body holds at most ${JOB_BODY_MAX_KEYS} object keys in all`;
-
 /** OpenAPI schema of "any JSON value" (a job's `result`). */
 export const ANY_JSON_SCHEMA = {
   oneOf: [
@@ -50,7 +39,4 @@ export const JOBS_MESSAGES = {
   errorNeedsFailed: 'error is only allowed when status is failed',
   unknownField: (field: string) => `property ${field} should not exist`,
   moreUnknownFields: (count: number) => `and ${count} more unknown properties`,
-  tooDeep: (field: string) => `${field} is nested too deeply (at most ${JOB_JSON_MAX_DEPTH} levels)`,
-  tooManyKeys: (field: string) =>
-    `${field} has too many keys (a body holds at most ${JOB_BODY_MAX_KEYS} object keys, nested ones included)`,
 } as const;

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined } from 'class-validator';
-import { JOB_JSON_BOUNDS_TEXT, JOB_TYPE_MAX_LENGTH, JOBS_MESSAGES } from '../jobs.constants';
+import { JSON_BODY_LIMITS_TEXT } from '../../common/json-body';
+import { JOB_TYPE_MAX_LENGTH, JOBS_MESSAGES } from '../jobs.constants';
 import { IsJobType, IsPlainObject } from './job-validators';
 
 /** Body of `POST /jobs`. */
@@ -16,7 +17,7 @@ export class CreateJobDto {
   type: string;
 
   @ApiProperty({
-    description: `Job input, a JSON object of any shape, stored as given (${JOB_JSON_BOUNDS_TEXT}).`,
+    description: `Job input, a JSON object of any shape, stored as given (${JSON_BODY_LIMITS_TEXT}).`,
     type: 'object',
     additionalProperties: true,
     example: { reportId: 42 },

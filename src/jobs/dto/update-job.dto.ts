@@ -3,11 +3,11 @@ import { IsDefined, IsIn, IsOptional } from 'class-validator';
 import {
   ANY_JSON_SCHEMA,
   JOB_ERROR_MAX_LENGTH,
-  JOB_JSON_BOUNDS_TEXT,
   JOB_TARGET_STATUSES,
   JobTargetStatus,
   JOBS_MESSAGES,
 } from '../jobs.constants';
+import { JSON_BODY_LIMITS_TEXT } from '../../common/json-body';
 import { IsJobError, OnlyWithStatus } from './job-validators';
 
 /** Body of `PATCH /jobs/:id`: a status transition, with the outcome of a finished job. */
@@ -22,7 +22,7 @@ export class UpdateJobDto {
   status: JobTargetStatus;
 
   @ApiPropertyOptional({
-    description: `Only with status succeeded, a JSON value of any type (${JOB_JSON_BOUNDS_TEXT}).`,
+    description: `Only with status succeeded, a JSON value of any type (${JSON_BODY_LIMITS_TEXT}).`,
     ...ANY_JSON_SCHEMA,
     example: { pages: 3 },
   })
@@ -31,7 +31,7 @@ export class UpdateJobDto {
   result?: unknown;
 
   @ApiPropertyOptional({
-    description: `Only with status failed: a string (at most ${JOB_ERROR_MAX_LENGTH} characters) or a JSON object (${JOB_JSON_BOUNDS_TEXT}).`,
+    description: `Only with status failed: a string (at most ${JOB_ERROR_MAX_LENGTH} characters) or a JSON object (${JSON_BODY_LIMITS_TEXT}).`,
     oneOf: [
       { type: 'string', maxLength: JOB_ERROR_MAX_LENGTH },
       { type: 'object', additionalProperties: true },
