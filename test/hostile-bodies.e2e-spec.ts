@@ -21,6 +21,7 @@
  *    for about 0.9 s each time on an idle machine), so it still fails.
  */
 import { readFileSync } from 'node:fs';
+import { setTimeout } from 'node:timers/promises';
 import { AppProcess, ensureBuilt, startApp } from './support/app-process';
 import { freePort } from './support/ports';
 import { RedisFixture, startRedis } from './support/redis-server';
@@ -31,6 +32,8 @@ const STALL_BOUND_MS = 50;
 /** Sends per body; the smallest figures are compared with the bound. */
 const SENDS = 5;
 const BODY_LIMIT_BYTES = 1_048_576;
+/** Twice prom-client's event-loop monitor resolution (10 ms), plus a little. */
+const MONITOR_SETTLE_MS = 25;
 
 let redis: RedisFixture;
 let app: AppProcess;
@@ -62,6 +65,9 @@ interface Sent {
 
 async function sendMeasured(method: string, path: string, body: string): Promise<Sent> {
   await loopDelayMaxMs(); // resets the monitor
+  // After a reset the monitor's next tick only takes a reference time; a stall
+  // right after it would go unrecorded. Two ticks (10 ms each) give it one.
+  await setTimeout(MONITOR_SETTLE_MS);
   const before = mainThreadTimes();
   const response = await fetch(app.url(path), {
     method,
