@@ -279,6 +279,11 @@ describe('health probes with a wrong Redis password', () => {
     );
     expect(p.status).toBe(503);
     const authorized = await probe(app, '/health/redis', { authorization: `Bearer ${DETAILS_TOKEN}` });
+    // The authorized reason is the failure itself, not the client's state ("client status reconnecting").
+    expect(authorized.body.error.redis).toMatchObject({
+      message: 'authentication failed',
+      reason: expect.stringMatching(/^authentication failed: WRONGPASS/),
+    });
     for (const text of [p.text, authorized.text, app.output()]) {
       expect(text).not.toContain(wrong);
       expect(text).not.toContain(password);

@@ -1,9 +1,9 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { RedisHealthIndicator, parseInfo } from './redis.health';
-import type { RedisConnections } from './redis-connections.service';
+import type { LastFailure, RedisConnections } from './redis-connections.service';
 
-function indicatorWith(client: Partial<Redis>, lastFailure?: string): RedisHealthIndicator {
+function indicatorWith(client: Partial<Redis>, lastFailure?: LastFailure): RedisHealthIndicator {
   const connections = {
     names: () => ['default', 'cache'],
     client: () => client as Redis,
@@ -30,11 +30,20 @@ describe('RedisHealthIndicator', () => {
     expect(ping).toHaveBeenCalledTimes(1);
   });
 
-  it('fails fast without a command while the client is reconnecting', async () => {
+  it('fails fast without a command while the client is reconnecting, with the failure that took it down', async () => {
     const ping = jest.fn();
-    const result = await indicatorWith({ status: 'reconnecting', ping }, 'connection refused').ping('redis', 'default');
-    expect(result.redis).toMatchObject({ status: 'down', message: 'connection refused' });
+    const failure: LastFailure = {
+      message: 'authentication failed',
+      reason: 'authentication failed: WRONGPASS invalid username-password pair or user is disabled.',
+    };
+    const result = await indicatorWith({ status: 'reconnecting', ping }, failure).ping('redis', 'default');
+    expect(result.redis).toEqual({ status: 'down', ...failure });
     expect(ping).not.toHaveBeenCalled();
+  });
+
+  it('names the client status while no failure is known yet', async () => {
+    const result = await indicatorWith({ status: 'connecting' }).ping('redis', 'default');
+    expect(result.redis).toEqual({ status: 'down', message: 'not connected', reason: 'client status connecting' });
   });
 
   it('classifies a failed PING', async () => {
