@@ -77,7 +77,7 @@ describe('logging (built app, NODE_ENV=production)', () => {
         NODE_ENV: 'production',
         LOG_LEVEL: 'info',
         REDIS_URL: `redis://:${SECRETS.redisGiven}@127.0.0.1:${redis.port}/0`,
-        DATABASE_URL: pg.url().replace('postgres@', `postgres:${SECRETS.database}@`),
+        DATABASE_URL: pg.url().replace(pg.password, SECRETS.database), // refused: authentication failed
         HEALTH_DETAILS_TOKEN: SECRETS.detailsToken,
         SHUTDOWN_DRAIN_MS: '0',
       });

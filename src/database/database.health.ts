@@ -24,7 +24,11 @@ export class DatabaseHealthIndicator implements HealthContributor {
   async ping(key: string): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
     if (!this.dataSource.isInitialized) {
-      return indicator.down({ message: this.connection.lastFailure ?? 'not connected', reason: 'not connected yet' });
+      const failure = this.connection.lastFailure;
+      return indicator.down({
+        message: failure?.message ?? 'not connected',
+        reason: failure?.reason ?? 'not connected yet',
+      });
     }
     try {
       await this.dataSource.query('SELECT 1');
