@@ -77,7 +77,7 @@ function unknownFields(body: Record<string, unknown>, metatype: ArgumentMetadata
   if (!metatype) return [];
   const declared = new Set(
     getMetadataStorage()
-      .getTargetValidationMetadatas(metatype, '', true, false)
+      .getTargetValidationMetadatas(metatype, '', false, false)
       .map((rule) => rule.propertyName),
   );
   return Object.keys(body).filter((field) => !declared.has(field));
