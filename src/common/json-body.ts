@@ -13,7 +13,7 @@ export type BodyParser<Body extends string | Buffer> = (
  * itself is level 1), and most object keys it may hold, nested ones
  * included. Parsing, validating and serializing a body costs time in
  * proportion to these, not only to its size: within them a 1 MiB body
- * (the default BODY_LIMIT_BYTES) holds the event loop for about 10 ms at
+ * (the default BODY_LIMIT_BYTES) holds the event loop for 10-20 ms at
  * most, far under the 50 ms test/hostile-bodies.e2e-spec.ts allows, and
  * nothing recursive comes near the stack limit.
  */
