@@ -22,8 +22,8 @@ export const JSON_BODY_MAX_KEYS = 10_000;
 
 /** The limits in words, for the OpenAPI document. */
 export const JSON_BODY_LIMITS_TEXT =
-  `a JSON body nests at most ${JSON_BODY_MAX_DEPTH} levels of objects and arrays (the body is level 1) ` +
-  `and holds at most ${JSON_BODY_MAX_KEYS} object keys, nested ones included; past either, 400`;
+  `Limits of the whole JSON body: at most ${JSON_BODY_MAX_DEPTH} levels of objects and arrays, the body itself ` +
+  `being level 1, and at most ${JSON_BODY_MAX_KEYS} object keys, nested ones included; past either, 400.`;
 
 /** Messages of the 400s (tests assert on them). */
 export const JSON_BODY_MESSAGES = {

@@ -17,7 +17,7 @@ export class CreateJobDto {
   type: string;
 
   @ApiProperty({
-    description: `Job input, a JSON object of any shape, stored as given (${JSON_BODY_LIMITS_TEXT}).`,
+    description: `Job input, a JSON object of any shape, stored as given. ${JSON_BODY_LIMITS_TEXT}`,
     type: 'object',
     additionalProperties: true,
     example: { reportId: 42 },

@@ -22,7 +22,7 @@ export class UpdateJobDto {
   status: JobTargetStatus;
 
   @ApiPropertyOptional({
-    description: `Only with status succeeded, a JSON value of any type (${JSON_BODY_LIMITS_TEXT}).`,
+    description: `Only with status succeeded, a JSON value of any type, stored as given. ${JSON_BODY_LIMITS_TEXT}`,
     ...ANY_JSON_SCHEMA,
     example: { pages: 3 },
   })
@@ -31,7 +31,7 @@ export class UpdateJobDto {
   result?: unknown;
 
   @ApiPropertyOptional({
-    description: `Only with status failed: a string (at most ${JOB_ERROR_MAX_LENGTH} characters) or a JSON object (${JSON_BODY_LIMITS_TEXT}).`,
+    description: `Only with status failed: a string (at most ${JOB_ERROR_MAX_LENGTH} characters) or a JSON object, stored as given. ${JSON_BODY_LIMITS_TEXT}`,
     oneOf: [
       { type: 'string', maxLength: JOB_ERROR_MAX_LENGTH },
       { type: 'object', additionalProperties: true },
