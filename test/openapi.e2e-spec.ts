@@ -16,6 +16,7 @@ interface Operation {
 interface OpenApiDocument {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { properties?: Record<string, { description?: string }> }> };
 }
 
 const IGNORED_METHODS = new Set(['HEAD', 'OPTIONS']);
@@ -106,5 +107,15 @@ describe('OpenAPI document', () => {
   it('documents liveness on both /health and /health/live', () => {
     expect(doc.paths['/health'].get.responses['200']).toBeDefined();
     expect(doc.paths['/health/live'].get.responses['200']).toBeDefined();
+  });
+
+  it.each([
+    ['CreateJobDto', 'payload'],
+    ['UpdateJobDto', 'result'],
+    ['UpdateJobDto', 'error'],
+  ])("states the JSON body limits on %s's %s", (schema, property) => {
+    const description = doc.components.schemas[schema]?.properties?.[property]?.description ?? '';
+    expect(description).toContain('at most 32 levels of objects and arrays');
+    expect(description).toContain('at most 10000 object keys');
   });
 });
