@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { BodyParser, JSON_BODY_MAX_DEPTH, JSON_BODY_MAX_KEYS, limitedJsonParser } from './common/json-body';
 import { appConfig, AppConfig } from './config/configuration';
 import { validateEnvironment } from './config/environment';
 import { genRequestId, installRequestIdHeader } from './logging/request-id';
@@ -33,6 +34,16 @@ export async function createApp(module: Parameters<typeof NestFactory.create>[0]
     bufferLogs: true,
     abortOnError: false,
   });
+  // Fastify's JSON parser, behind a cheap check of nesting and key count (src/common/json-body.ts).
+  const { onProtoPoisoning, onConstructorPoisoning } = adapter.getInstance().initialConfig;
+  const parseJson = adapter
+    .getInstance()
+    .getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error') as BodyParser<string>;
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: BODY_LIMIT_BYTES },
+    limitedJsonParser(parseJson, { maxDepth: JSON_BODY_MAX_DEPTH, maxKeys: JSON_BODY_MAX_KEYS }),
+  );
   const logger = app.get(Logger);
   app.useLogger(logger);
   // Nest runs our shutdown sequence on these signals, once (a second signal is ignored),

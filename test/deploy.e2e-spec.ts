@@ -693,7 +693,7 @@ describe('the build output, run as the image runs it', () => {
       DB_HOST: pg.host,
       DB_PORT: String(pg.port),
       DB_USER: pg.user,
-      DB_PASSWORD: '',
+      DB_PASSWORD: pg.password,
       DB_NAME: pg.database,
       REDIS__HOST: rd.host,
       REDIS__PORT: String(rd.port),

@@ -52,7 +52,7 @@ describe('booting', () => {
   it('boots with both dependencies up, logs where it connected without the password, and is ready', async () => {
     const app = await startApp({
       REDIS_URL: services.redis.url(0),
-      DATABASE_URL: services.pg.url().replace('postgres@', 'postgres:pg-secret-pw@'),
+      DATABASE_URL: services.pg.url(),
       NODE_ENV: 'production',
       SHUTDOWN_DRAIN_MS: '0',
     });
@@ -64,7 +64,7 @@ describe('booting', () => {
       const out = app.output();
       expect(out).toMatch(/connected to postgres 127\.0\.0\.1:\d+\/app/);
       expect(out).toMatch(/redis client default connected to 127\.0\.0\.1:\d+ db 0/);
-      expect(out).not.toContain('pg-secret-pw');
+      expect(out).not.toContain(services.pg.password);
     } finally {
       await app.stop();
     }

@@ -169,7 +169,7 @@ describe('harness: postgres fixture', () => {
 
   it('starts its own cluster on a free loopback port (never 5432) with database app', async () => {
     expect(pg.port).not.toBe(5432);
-    expect(pg.url()).toBe(`postgres://postgres@127.0.0.1:${pg.port}/app`);
+    expect(pg.url()).toBe(`postgres://app:${pg.password}@127.0.0.1:${pg.port}/app`);
     const [row] = await pg.query<{ db: string; answer: number }>(
       'SELECT current_database() AS db, $1::int AS answer',
       [42],
@@ -186,8 +186,26 @@ describe('harness: postgres fixture', () => {
     expect(readFileSync(`/proc/${pg.pid}/comm`, 'utf8').trim()).toBe('postgres');
   });
 
-  it('has pg_stat_statements when it is installed', async () => {
-    if (!pg.hasPgStatStatements) return;
+  it('lets the app role in with its password only (scram-sha-256)', async () => {
+    const good = new Client({ connectionString: pg.url() });
+    await good.connect();
+    try {
+      const [row] = (await good.query<{ user: string }>('SELECT current_user AS user')).rows;
+      expect(row.user).toBe('app');
+    } finally {
+      await good.end();
+    }
+    const wrong = new Client({ connectionString: pg.url().replace(pg.password, 'wrong-password') });
+    wrong.on('error', () => undefined);
+    await expect(wrong.connect()).rejects.toMatchObject({ code: '28P01' });
+    const [{ verifier }] = await pg.query<{ verifier: string }>(
+      "SELECT rolpassword AS verifier FROM pg_authid WHERE rolname = 'app'",
+    );
+    expect(verifier).toMatch(/^SCRAM-SHA-256\$/);
+  });
+
+  it('has pg_stat_statements (tests that count statements fail without it)', async () => {
+    pg.requirePgStatStatements();
     const rows = await pg.query('SELECT count(*) FROM pg_stat_statements');
     expect(rows).toHaveLength(1);
   });

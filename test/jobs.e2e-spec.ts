@@ -186,6 +186,23 @@ describe('create and get', () => {
     expect(Math.abs(Date.parse(job.created_at) - Date.now())).toBeLessThan(5000);
   });
 
+  it('stores a payload and a result at the bounds (32 levels, 10,000 keys in the body) exactly as sent', async () => {
+    // the body is level 1, payload level 2, payload.chain level 3, … the innermost array level 32
+    let chain: unknown = ['leaf', 1, null, true];
+    for (let level = 31; level >= 3; level--) chain = { [`l${level}`]: chain };
+    // keys: type, payload, chain, 29 in the chain and 9,968 wide ones = 10,000
+    const payload = { chain, ...Object.fromEntries(Array.from({ length: 9_968 }, (_, i) => [`k${i}`, i])) };
+
+    const job = await createJob({ type: 'bounds', payload });
+    expect(job.payload).toEqual(payload);
+    expect((await call<Job>('GET', `/jobs/${job.id}`)).json.payload).toEqual(payload);
+
+    await patchJob(job.id, { status: 'running' });
+    const done = await patchJob(job.id, { status: 'succeeded', result: [chain] });
+    expect(done.status).toBe(200);
+    expect(done.json.result).toEqual([chain]);
+  });
+
   it('generates a correlation id when X-Request-Id is absent or invalid, and echoes it', async () => {
     for (const headers of [undefined, { 'X-Request-Id': 'has spaces and "quotes"' }]) {
       const answer = await call<Job>('POST', '/jobs', { body: { type: 't', payload: {} }, headers });
@@ -545,6 +562,54 @@ describe('in process (createApp + inject)', () => {
         413,
         'too large',
         { body: { type: 'a', payload: { blob: 'x'.repeat(1100 * 1024) } } },
+      ],
+      [
+        'payload nested 100,000 objects deep',
+        'POST',
+        '/jobs',
+        400,
+        'body is nested too deeply (at most 32 levels of objects and arrays)',
+        { raw: `{"type":"a","payload":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}` },
+      ],
+      [
+        'result nested 100,000 arrays deep',
+        'PATCH',
+        `/jobs/${ID}`,
+        400,
+        'body is nested too deeply (at most 32 levels of objects and arrays)',
+        { raw: `{"status":"succeeded","result":${'['.repeat(100_000)}${']'.repeat(100_000)}}` },
+      ],
+      [
+        'error object nested to level 33 of the body',
+        'PATCH',
+        `/jobs/${ID}`,
+        400,
+        'body is nested too deeply (at most 32 levels of objects and arrays)',
+        { raw: `{"status":"failed","error":${'{"a":'.repeat(31)}{}${'}'.repeat(31)}}` },
+      ],
+      [
+        'payload with 50,000 keys',
+        'POST',
+        '/jobs',
+        400,
+        'body has too many keys (at most 10000 object keys, nested ones included)',
+        { body: { type: 'a', payload: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])) } },
+      ],
+      [
+        'one key over the limit',
+        'POST',
+        '/jobs',
+        400,
+        'body has too many keys',
+        { body: { type: 'a', payload: Object.fromEntries(Array.from({ length: 9_999 }, (_, i) => [`k${i}`, i])) } },
+      ],
+      [
+        '30 unknown fields',
+        'POST',
+        '/jobs',
+        400,
+        'property k0 should not exist; property k1 should not exist; property k2 should not exist; property k3 should not exist; property k4 should not exist; and 25 more unknown properties',
+        { body: { type: 'a', payload: {}, ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i])) } },
       ],
       ['invalid id on GET', 'GET', '/jobs/not-a-uuid', 400, 'id must be a UUID v4', {}],
       ['UUID v1 id on GET', 'GET', '/jobs/3f1c2a9e-8b7d-11ee-9a5b-0d1e2f3a4b5c', 400, 'id must be a UUID v4', {}],

@@ -2,7 +2,9 @@
  * Graceful shutdown and resilience (issue 4). The app runs as a child
  * process so SIGTERM is a real signal.
  */
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { ensureBuilt, startApp, AppProcess } from './support/app-process';
 import type { PostgresFixture } from './support/postgres-server';
 import type { RedisFixture } from './support/redis-server';
@@ -24,6 +26,28 @@ function env(redis: RedisFixture, pg: PostgresFixture, extra: Record<string, str
   };
 }
 
+/** A readiness answer; status 0 when no HTTP answer came (refused, reset, timed out). */
+async function readiness(app: AppProcess): Promise<{ status: number; bodyStatus?: string }> {
+  try {
+    const response = await fetch(app.url('/health/ready'), { signal: AbortSignal.timeout(2000) });
+    const body = (await response.json()) as { status?: string };
+    return { status: response.status, bodyStatus: body.status };
+  } catch {
+    return { status: 0 };
+  }
+}
+
+/** The JSON log lines of the app (NODE_ENV=test logs JSON), each with its index in the output. */
+function jsonLines(app: AppProcess): Array<Record<string, unknown>> {
+  return app.lines().flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
 async function status(app: AppProcess, path: string): Promise<number> {
   try {
     return (await fetch(app.url(path), { signal: AbortSignal.timeout(2000) })).status;
@@ -39,21 +63,21 @@ beforeAll(() => ensureBuilt());
 describe('SIGTERM under a steady stream of requests', () => {
   const services = useServices();
 
-  it('fails no request, turns readiness 503 before closing, keeps liveness 200, exits 0 and closes every connection', async () => {
+  it('fails no request, turns readiness 503 shutting_down before closing, keeps liveness 200, exits 0 and closes every connection', async () => {
     const drainMs = 1500;
     const app = await startApp(env(services.redis, services.pg, { SHUTDOWN_DRAIN_MS: String(drainMs) }));
     await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
 
     // A load balancer: sends traffic while readiness says 200, stops soon after it says 503.
     let routing = true;
-    let readyFailedAt = 0;
     let signalledAt = 0;
+    let firstNotReady: { status: number; bodyStatus?: string } | undefined;
     const results: { path: string; status: number; at: number }[] = [];
     const watcher = (async () => {
       while (routing) {
-        const s = await status(app, '/health/ready');
-        if (s !== 200 && signalledAt) {
-          readyFailedAt = Date.now();
+        const answer = await readiness(app);
+        if (answer.status !== 200 && signalledAt) {
+          firstNotReady = answer;
           setTimeout(() => (routing = false), 300); // the LB's own reaction time
           return;
         }
@@ -87,7 +111,9 @@ describe('SIGTERM under a steady stream of requests', () => {
       );
 
     const duringDrain = results.filter((r) => r.at >= signalledAt);
-    expect(readyFailedAt - signalledAt).toBeLessThan(500);
+    // The gate's own answer, served while the listener was still open: a refused connection
+    // (the listener already closed) or Fastify's closing 503 would mean readiness failed too late.
+    expect(firstNotReady).toEqual({ status: 503, bodyStatus: 'shutting_down' });
     expect(duringDrain.filter((r) => r.path === '/health/live').every((r) => r.status === 200)).toBe(true);
     expect(duringDrain.length).toBeGreaterThan(20);
     const failed = results.filter((r) => r.status !== 200);
@@ -112,6 +138,84 @@ describe('SIGTERM under a steady stream of requests', () => {
     } finally {
       await paused.resume();
     }
+  });
+});
+
+describe('shutdown deadlines', () => {
+  const services = useServices();
+
+  it('logs each shutdown phase once, with its duration, in order', async () => {
+    const app = await startApp(env(services.redis, services.pg, { SHUTDOWN_DRAIN_MS: '200' }));
+    await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
+    app.signal('SIGTERM');
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+
+    const lines = jsonLines(app);
+    const phases = ['drain', 'http', 'redis', 'database'];
+    const logged = lines.filter((l) => typeof l.phase === 'string');
+    expect(logged.map((l) => l.phase).sort()).toEqual([...phases].sort());
+    for (const line of logged) expect(line).toMatchObject({ durationMs: expect.any(Number), level: 30 });
+    const at = (phase: string) => lines.findIndex((l) => l.phase === phase);
+    expect(at('drain')).toBeLessThan(at('http'));
+    expect(at('http')).toBeLessThan(Math.min(at('redis'), at('database')));
+    expect(logged.find((l) => l.phase === 'drain')?.durationMs).toBeGreaterThanOrEqual(200);
+  });
+
+  it('closes the socket of a request still running at the listener deadline, and still exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
+    const timeoutMs = 6000;
+    const app = await startApp(
+      env(services.redis, services.pg, {
+        SHUTDOWN_TIMEOUT_MS: String(timeoutMs),
+        SHUTDOWN_CLIENT_CLOSE_MS: '500',
+      }),
+    );
+    await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
+
+    // A client that starts a request and stalls mid-body: the request is running, not idle.
+    const socket = connect(app.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const closed = once(socket, 'close');
+    socket.write(
+      'POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+        'Content-Length: 100\r\nExpect: 100-continue\r\n\r\n',
+    );
+    // Node answers 100 Continue once it has parsed the headers: from then on the request is in flight.
+    await waitFor(() => received.includes('100 Continue'), { timeoutMs: 5000, description: '100 Continue' });
+    socket.write('{"type":"stalled",');
+
+    const signalledAt = Date.now();
+    app.signal('SIGTERM');
+    await closed;
+    const socketClosedMs = Date.now() - signalledAt;
+    const exit = await app.exited;
+    const exitMs = Date.now() - signalledAt;
+
+    expect(received).not.toMatch(/HTTP\/1\.1 [2-5]\d\d /); // cut, not answered
+    expect(app.output().match(/in-flight requests overran their deadline/g)).toHaveLength(1);
+    // The watchdog would have exited 1 at SHUTDOWN_TIMEOUT_MS; the margin is for process teardown on a loaded machine.
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(socketClosedMs).toBeLessThan(exitMs);
+    expect(exitMs).toBeLessThan(timeoutMs + 1000);
+  });
+
+  it('exits 1 with one log line when the whole sequence overruns SHUTDOWN_TIMEOUT_MS', async () => {
+    // A drain longer than the whole shutdown budget: only the watchdog can end it in time.
+    const app = await startApp(
+      env(services.redis, services.pg, { SHUTDOWN_DRAIN_MS: '20000', SHUTDOWN_TIMEOUT_MS: '1000' }),
+    );
+    await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
+    const signalledAt = Date.now();
+    app.signal('SIGTERM');
+    const exit = await app.exited;
+    const exitMs = Date.now() - signalledAt;
+
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(exitMs).toBeLessThan(20_000);
+    const errors = jsonLines(app).filter((l) => typeof l.level === 'number' && l.level >= 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].msg).toBe('shutdown exceeded SHUTDOWN_TIMEOUT_MS (1000 ms); exiting');
   });
 });
 

@@ -4,6 +4,8 @@
  * credential anywhere in the output while errors are provoked with a wrong
  * Redis password and a password in DATABASE_URL.
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { ensureBuilt, startApp, type AppProcess } from './support/app-process';
 import { startPostgres, type PostgresFixture } from './support/postgres-server';
 import { startRedis, type RedisFixture } from './support/redis-server';
@@ -25,6 +27,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 interface LogLine {
   level: number;
   msg?: string;
+  failure?: string;
   reqId?: string;
   req?: { id?: string; method?: string; url?: string; headers?: Record<string, string> };
   res?: { statusCode?: number };
@@ -74,7 +77,7 @@ describe('logging (built app, NODE_ENV=production)', () => {
         NODE_ENV: 'production',
         LOG_LEVEL: 'info',
         REDIS_URL: `redis://:${SECRETS.redisGiven}@127.0.0.1:${redis.port}/0`,
-        DATABASE_URL: pg.url().replace('postgres@', `postgres:${SECRETS.database}@`),
+        DATABASE_URL: pg.url().replace(pg.password, SECRETS.database), // refused: authentication failed
         HEALTH_DETAILS_TOKEN: SECRETS.detailsToken,
         SHUTDOWN_DRAIN_MS: '0',
       });
@@ -123,16 +126,61 @@ describe('logging (built app, NODE_ENV=production)', () => {
       expect(line.req?.url).toBe('/no-such-route');
     });
 
-    it('puts the request id on lines logged while the request is served, not only on the access line', async () => {
-      await fetch(app.url('/jobs'), {
+    it('logs a jobs request that meets an unavailable Redis once, at warn, with the reason and the request id', async () => {
+      const response = await fetch(app.url('/jobs'), {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-request-id': 'obs-e2e-inner' },
         body: '{"type":"a","payload":{}}',
       });
+      expect(response.status).toBe(503);
       await awaitAccessLine(app, 'obs-e2e-inner');
       const lines = jsonLines(app).filter((l) => l.reqId === 'obs-e2e-inner');
-      // The jobs API logs the unavailable store inside the request, then pino-http logs the access line.
-      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({
+        level: 40,
+        msg: expect.stringMatching(
+          /^job store unavailable: POST \/jobs answered 503 \((not connected|authentication failed)\)$/,
+        ),
+        failure: expect.any(String),
+        reason: expect.any(String),
+        res: { statusCode: 503 },
+      });
+      expect(lines[0]).not.toHaveProperty('err');
+    });
+
+    it('does not log a client that aborts its request body as an unhandled error', async () => {
+      const socket = connect(app.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(
+        'POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+          'X-Request-Id: obs-aborted\r\nContent-Length: 1000\r\n\r\n{"type":"a",',
+      );
+      // Headers and the first body bytes handed to the kernel, then hang up mid-body.
+      await waitFor(() => socket.bytesWritten > 0 && socket.writableLength === 0, {
+        timeoutMs: 5000,
+        intervalMs: 10,
+        description: 'the partial request to be written',
+      });
+      socket.destroy();
+      const line = await waitFor(() => jsonLines(app).find((l) => l.reqId === 'obs-aborted'), {
+        timeoutMs: 5000,
+        description: 'the access line of the aborted request',
+      });
+      expect(line.msg).toBe('request aborted');
+      // A later request's line is out, so any line the abort caused would be too.
+      await fetch(app.url('/no-such-route'), { headers: { 'x-request-id': 'after-abort' } });
+      await awaitAccessLine(app, 'after-abort');
+      expect(jsonLines(app).filter((l) => l.reqId === 'obs-aborted')).toHaveLength(1);
+      expect(app.output()).not.toMatch(/unhandled error/);
+    });
+
+    it('answers a traversal attempt on the /docs assets 403 and logs it as a 4xx, not as an unhandled error', async () => {
+      const response = await fetch(app.url('/docs/..%5cpackage.json'), { headers: { 'x-request-id': 'obs-403' } });
+      expect(response.status).toBe(403);
+      const line = await awaitAccessLine(app, 'obs-403');
+      expect(line).toMatchObject({ level: 40, res: { statusCode: 403 } });
+      expect(jsonLines(app).filter((l) => l.reqId === 'obs-403')).toHaveLength(1);
+      expect(app.output()).not.toMatch(/unhandled error/);
     });
 
     it('does not access-log probes or scrapes', async () => {

@@ -16,7 +16,7 @@ interface Operation {
 interface OpenApiDocument {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components?: { schemas?: Record<string, unknown> };
+  components: { schemas: Record<string, { properties?: Record<string, { description?: string }> }> };
 }
 
 const IGNORED_METHODS = new Set(['HEAD', 'OPTIONS']);
@@ -106,7 +106,7 @@ describe('OpenAPI document', () => {
 
   it('resolves every schema reference', () => {
     const refs = new Set(JSON.stringify(doc).match(/#\/components\/schemas\/[A-Za-z0-9_]+/g) ?? []);
-    const dangling = [...refs].filter((ref) => doc.components?.schemas?.[ref.split('/').pop() ?? ''] === undefined);
+    const dangling = [...refs].filter((ref) => doc.components.schemas[ref.split('/').pop() ?? ''] === undefined);
     expect(refs.size).toBeGreaterThan(0);
     expect(dangling).toEqual([]);
   });
@@ -120,5 +120,15 @@ describe('OpenAPI document', () => {
   it('documents liveness on both /health and /health/live', () => {
     expect(doc.paths['/health'].get.responses['200']).toBeDefined();
     expect(doc.paths['/health/live'].get.responses['200']).toBeDefined();
+  });
+
+  it.each([
+    ['CreateJobDto', 'payload'],
+    ['UpdateJobDto', 'result'],
+    ['UpdateJobDto', 'error'],
+  ])("states the JSON body limits on %s's %s", (schema, property) => {
+    const description = doc.components.schemas[schema]?.properties?.[property]?.description ?? '';
+    expect(description).toContain('at most 32 levels of objects and arrays');
+    expect(description).toContain('at most 10000 object keys');
   });
 });

@@ -30,6 +30,7 @@ interface PostgresDriverInternals {
 export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Database');
   private failure?: FailureClass;
+  private failureReason?: string;
   private stopped = false;
   private readonly stopping = new AbortController();
   private loop?: Promise<void>;
@@ -44,9 +45,9 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
     return this.dataSource.isInitialized;
   }
 
-  /** Classified reason of the last failed connect attempt, if not connected. */
-  get lastFailure(): FailureClass | undefined {
-    return this.failure;
+  /** The last failed connect attempt, classified and redacted, while not connected. */
+  get lastFailure(): { message: FailureClass; reason: string } | undefined {
+    return this.failure && { message: this.failure, reason: this.failureReason ?? this.failure };
   }
 
   /** Where the DataSource points, without credentials. */
@@ -93,6 +94,7 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
         );
       }
       this.failure = failure;
+      this.failureReason = `${failure}: ${describeError(error)}`;
       await attempt.catch(() => undefined);
       await this.discardHalfOpenPool();
       return false;

@@ -35,9 +35,11 @@ export class DatabaseHealthIndicator implements HealthContributor {
 
   async ping(key: string, timeoutMs: number): Promise<HealthIndicatorResult> {
     if (!this.dataSource.isInitialized) {
-      return this.health
-        .check(key)
-        .down({ message: this.connection.lastFailure ?? 'not connected', reason: 'not connected yet' });
+      const failure = this.connection.lastFailure;
+      return this.health.check(key).down({
+        message: failure?.message ?? 'not connected',
+        reason: failure?.reason ?? 'not connected yet',
+      });
     }
     return this.typeOrm.pingCheck(key, { connection: this.dataSource, timeout: timeoutMs });
   }

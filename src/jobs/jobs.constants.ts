@@ -37,4 +37,6 @@ export const JOBS_MESSAGES = {
   errorShape: 'error must be a string or a JSON object',
   resultNeedsSucceeded: 'result is only allowed when status is succeeded',
   errorNeedsFailed: 'error is only allowed when status is failed',
+  unknownField: (field: string) => `property ${field} should not exist`,
+  moreUnknownFields: (count: number) => `and ${count} more unknown properties`,
 } as const;

@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StdSerializedResults } from 'pino-http';
-import { accessErrorObject, accessLogLevel, isUnloggedRoute, serializeError, serializeRequest } from './pino-options';
+import {
+  accessErrorMessage,
+  accessErrorObject,
+  accessLogLevel,
+  isUnloggedRoute,
+  noteOnAccessLine,
+  serializeError,
+  serializeRequest,
+} from './pino-options';
 
 type SerializedRequest = StdSerializedResults['req'];
 type SerializedError = StdSerializedResults['err'];
@@ -55,6 +63,37 @@ describe('access log level and error object', () => {
       responseTime: 3,
     });
     expect(accessErrorObject(req, res(500), new Error('boom'), fields)).toBe(fields);
+  });
+});
+
+describe('a noted 5xx (a dependency down, answered on purpose)', () => {
+  const noted = (): ServerResponse => {
+    const response = res(503);
+    noteOnAccessLine(response, {
+      msg: 'job store unavailable: POST /jobs answered 503 (timeout)',
+      fields: { failure: 'timeout', reason: 'Command timed out' },
+    });
+    return response;
+  };
+
+  it('is logged at warn with its own message and fields, without an invented error', () => {
+    const response = noted();
+    const invented = new Error('failed with status code 503');
+    expect(accessLogLevel(req, response)).toBe('warn');
+    expect(accessErrorMessage(req, response)).toBe('job store unavailable: POST /jobs answered 503 (timeout)');
+    expect(accessErrorObject(req, response, invented, { err: invented, responseTime: 4 })).toEqual({
+      responseTime: 4,
+      failure: 'timeout',
+      reason: 'Command timed out',
+    });
+  });
+
+  it('still logs at error when the response itself failed', () => {
+    expect(accessLogLevel(req, noted(), new Error('socket hang up'))).toBe('error');
+  });
+
+  it("leaves other 5xx lines as pino-http's 'request errored'", () => {
+    expect(accessErrorMessage(req, res(500))).toBe('request errored');
   });
 });
 

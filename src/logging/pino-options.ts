@@ -71,6 +71,35 @@ export function serializeError(err: SerializedError): Record<string, unknown> {
   return out;
 }
 
+/** What the access line of a deliberate 5xx says, instead of an error-level "request errored". */
+export interface AccessLineNote {
+  /** The line's message. */
+  msg: string;
+  /** Fields added to the line; already classified and redacted. */
+  fields: Record<string, unknown>;
+}
+
+const ACCESS_LINE_NOTE = Symbol('accessLineNote');
+type NotedResponse = ServerResponse & { [ACCESS_LINE_NOTE]?: AccessLineNote };
+
+/**
+ * Marks a response as an expected failure, such as a 503 because a
+ * dependency is down: its access line is then written at warn with
+ * `note.msg` and `note.fields`, and is the one line about it (the service
+ * works as designed; during an outage an error line per request would only
+ * bury the one that says Redis is gone).
+ */
+export function noteOnAccessLine(res: ServerResponse, note: AccessLineNote): void {
+  (res as NotedResponse)[ACCESS_LINE_NOTE] = note;
+}
+
+const noteOf = (res: ServerResponse): AccessLineNote | undefined => (res as NotedResponse)[ACCESS_LINE_NOTE];
+
+/** The access line's message: the note of a deliberate 5xx, else pino-http's own. */
+export function accessErrorMessage(_req: IncomingMessage, res: ServerResponse): string {
+  return noteOf(res)?.msg ?? 'request errored';
+}
+
 /**
  * pino-http invents an Error ("failed with status code 503") for a 5xx that
  * carried none; its stack points into pino-http and only adds noise, so the
@@ -85,11 +114,12 @@ export function accessErrorObject(
   if (error.message !== `failed with status code ${res.statusCode}`) return fields;
   const rest = { ...fields };
   delete rest.err;
-  return rest;
+  return { ...rest, ...noteOf(res)?.fields };
 }
 
-/** 5xx (or a thrown error) logs at error, 4xx at warn, the rest at info. */
+/** 5xx (or a thrown error) logs at error, 4xx and a noted 5xx at warn, the rest at info. */
 export function accessLogLevel(_req: IncomingMessage, res: ServerResponse, error?: Error): Level {
+  if (!error && noteOf(res)) return 'warn';
   if (error || res.statusCode >= 500) return 'error';
   if (res.statusCode >= 400) return 'warn';
   return 'info';
@@ -107,6 +137,7 @@ export const ACCESS_LOG_OPTIONS = {
   quietReqLogger: true,
   customLogLevel: accessLogLevel,
   customErrorObject: accessErrorObject,
+  customErrorMessage: accessErrorMessage,
   serializers: LOG_SERIALIZERS,
 };
 

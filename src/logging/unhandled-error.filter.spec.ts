@@ -29,6 +29,28 @@ describe('UnhandledErrorFilter', () => {
     expect(adapter.reply).toHaveBeenCalledWith('response', { statusCode: 400, message: 'Body is not valid JSON' }, 400);
   });
 
+  it.each([
+    ['a request body the client aborted', Object.assign(new Error('aborted'), { code: 'ECONNRESET', statusCode: 400 })],
+    ['a 403 from the static assets', Object.assign(new Error('Forbidden'), { statusCode: 403, status: 403 })],
+  ])('answers but does not log %s, a client error', (_case, error) => {
+    filter.handleUnknownError(error, host, adapter as unknown as HttpServer);
+    expect(adapter.reply).toHaveBeenCalledWith(
+      'response',
+      { statusCode: error.statusCode, message: error.message },
+      error.statusCode,
+    );
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it('logs an error that carries a 5xx status', () => {
+    filter.handleUnknownError(
+      Object.assign(new Error('upstream'), { statusCode: 502 }),
+      host,
+      adapter as unknown as HttpServer,
+    );
+    expect(logged).toHaveBeenCalledWith(expect.objectContaining({ reqId: 'req-7' }), 'unhandled error: answered 502');
+  });
+
   it('ends an answer already under way instead of replying twice', () => {
     adapter.isHeadersSent.mockReturnValue(true);
     filter.handleUnknownError(new Error('late'), host, adapter as unknown as HttpServer);

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
  * with one difference: the log line carries the request's `reqId`. Request
  * logging keeps no async context (request-logging.ts explains why), so the
  * id is put on the line here, where the request is at hand. HttpExceptions
- * are not logged, as in Nest.
+ * are not logged, as in Nest, nor are errors that carry a 4xx status.
  */
 @Catch()
 export class UnhandledErrorFilter extends BaseExceptionFilter {
@@ -26,6 +26,9 @@ export class UnhandledErrorFilter extends BaseExceptionFilter {
     if (!applicationRef.isHeadersSent(response)) applicationRef.reply(response, body, body.statusCode);
     else applicationRef.end(response);
     if (exception instanceof IntrinsicException) return;
+    // A client error that no filter claimed (a body the client aborted, @fastify/static's 403 for a
+    // traversal attempt) is the client's doing, not a fault: its access line, at warn, records it.
+    if (body.statusCode < 500) return;
     const request = host.switchToHttp().getRequest<FastifyRequest | undefined>();
     this.logger.error({ reqId: request?.id, err: exception }, `unhandled error: answered ${body.statusCode}`);
   }

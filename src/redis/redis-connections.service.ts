@@ -13,7 +13,13 @@ interface Link {
   readonly client: RedisClient;
   state: LinkState;
   everUp: boolean;
-  lastFailure?: FailureClass;
+  lastFailure?: LastFailure;
+}
+
+/** Why a client is not connected: the classified reason and the redacted raw one. */
+export interface LastFailure {
+  message: FailureClass;
+  reason: string;
 }
 
 /** Where a client points, without credentials; the shape depends on the topology. */
@@ -80,8 +86,8 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     return link.client;
   }
 
-  /** Classified reason of the last failure of `name`, for checks that fail fast. */
-  lastFailure(name: RedisClientName): FailureClass | undefined {
+  /** The last connection failure of `name` (cleared once it is ready), for checks that fail fast. */
+  lastFailure(name: RedisClientName): LastFailure | undefined {
     return this.links.get(name)?.lastFailure;
   }
 
@@ -211,8 +217,9 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     });
     // Without an 'error' listener ioredis would raise an unhandled error event and crash the process.
     client.on('error', (error: unknown) => {
-      link.lastFailure = classifyError(error);
-      this.markDown(link, `${link.lastFailure}: ${describeError(error)}`, target);
+      const message = classifyError(error);
+      link.lastFailure = { message, reason: `${message}: ${describeError(error)}` };
+      this.markDown(link, link.lastFailure.reason, target);
     });
     client.on('close', () => {
       if (link.state === 'up') this.markDown(link, 'connection closed', target);

@@ -1,11 +1,11 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Cluster, Redis } from 'ioredis';
 import { RedisHealthIndicator, parseClusterSlots, parseInfo } from './redis.health';
-import type { RedisConnections } from './redis-connections.service';
+import type { LastFailure, RedisConnections } from './redis-connections.service';
 
 function indicatorWith(
   client: Partial<Redis> | Cluster,
-  lastFailure?: string,
+  lastFailure?: LastFailure,
   overrides: Partial<Record<keyof RedisConnections, unknown>> = {},
 ): RedisHealthIndicator {
   const connections = {
@@ -46,11 +46,20 @@ describe('RedisHealthIndicator', () => {
     expect(ping).toHaveBeenCalledTimes(1);
   });
 
-  it('fails fast without a command while the client is reconnecting', async () => {
+  it('fails fast without a command while the client is reconnecting, with the failure that took it down', async () => {
     const ping = jest.fn();
-    const result = await indicatorWith({ status: 'reconnecting', ping }, 'connection refused').ping('redis', 'default');
-    expect(result.redis).toMatchObject({ status: 'down', message: 'connection refused' });
+    const failure: LastFailure = {
+      message: 'authentication failed',
+      reason: 'authentication failed: WRONGPASS invalid username-password pair or user is disabled.',
+    };
+    const result = await indicatorWith({ status: 'reconnecting', ping }, failure).ping('redis', 'default');
+    expect(result.redis).toEqual({ status: 'down', ...failure });
     expect(ping).not.toHaveBeenCalled();
+  });
+
+  it('names the client status while no failure is known yet', async () => {
+    const result = await indicatorWith({ status: 'connecting' }).ping('redis', 'default');
+    expect(result.redis).toEqual({ status: 'down', message: 'not connected', reason: 'client status connecting' });
   });
 
   it('classifies a failed PING', async () => {

@@ -103,9 +103,11 @@ export class RedisHealthIndicator implements HealthContributor {
     const indicator = this.health.check(key);
     const client = this.connections.client(name);
     if (client.status !== 'ready') {
+      // The failure that took the client down says more than its status ("reconnecting").
+      const failure = this.connections.lastFailure(name);
       return indicator.down({
-        message: this.connections.lastFailure(name) ?? 'not connected',
-        reason: `client status ${client.status}`,
+        message: failure?.message ?? 'not connected',
+        reason: failure?.reason ?? `client status ${client.status}`,
       });
     }
     try {

@@ -1,5 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,15 +44,19 @@ export interface PostgresFixture {
   readonly host: '127.0.0.1';
   readonly port: number;
   readonly database: 'app';
-  readonly user: 'postgres';
+  /** The application's role: it logs in with `password` (scram-sha-256) and owns database `app`. */
+  readonly user: 'app';
+  readonly password: string;
   /** The fixture's temp dir (data directory and socket directory live below it). */
   readonly dir: string;
   readonly dataDir: string;
   /** False when pg_stat_statements could not be loaded or created. */
   readonly hasPgStatStatements: boolean;
+  /** Throws, saying why, unless pg_stat_statements is available: for tests that count statements. */
+  requirePgStatStatements(): void;
   /** PID of the postmaster itself (not of a runuser wrapper); changes on start(). */
   readonly pid: number;
-  /** `postgres://postgres@127.0.0.1:PORT/app` (or another database). */
+  /** `postgres://app:PASSWORD@127.0.0.1:PORT/app` (or another database): the app's role, with its password. */
   url(database?: string): string;
   /** SIGKILL the postmaster and all its children; wait until they are gone. */
   kill(): Promise<void>;
@@ -61,6 +66,8 @@ export interface PostgresFixture {
   resume(): Promise<void>;
   /** Graceful fast shutdown (SIGINT); waits for exit (SIGKILL after 15 s). */
   stop(): Promise<void>;
+  /** `pg_ctl stop -m immediate`: every backend quits at once, no checkpoint (start() then recovers). */
+  stopImmediate(): Promise<void>;
   /** Start again on the same port and data dir; no-op while running. */
   start(): Promise<void>;
   /** stop() then start(). */
@@ -77,7 +84,10 @@ export interface PostgresFixture {
 
 const HOST = '127.0.0.1';
 const DATABASE = 'app';
-const USER = 'postgres';
+/** The application's role (password authentication). */
+const APP_USER = 'app';
+/** The fixture's own superuser, for its helpers: trusted on loopback, never given to the app. */
+const SUPERUSER = 'postgres';
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
 const MAX_LOG_LINES = 2_000;
@@ -168,10 +178,12 @@ class PostgresStartError extends Error {
 class PostgresServer implements PostgresFixture {
   readonly host = HOST;
   readonly database = DATABASE;
-  readonly user = USER;
+  readonly user = APP_USER;
+  readonly password = `app-pw-${randomBytes(6).toString('hex')}`;
   readonly dataDir: string;
   readonly socketDir: string;
   hasPgStatStatements = false;
+  private pgStatStatementsProblem = 'not set up yet';
   private proc: RunningProcess | undefined;
   private lastPid = 0;
   private pausedPids: number[] = [];
@@ -197,14 +209,24 @@ class PostgresServer implements PostgresFixture {
   }
 
   url(database: string = DATABASE): string {
-    return `postgres://${USER}@${HOST}:${this.port}/${database}`;
+    return `postgres://${APP_USER}:${encodeURIComponent(this.password)}@${HOST}:${this.port}/${database}`;
+  }
+
+  requirePgStatStatements(): void {
+    if (!this.hasPgStatStatements) {
+      throw new Error(`postgres fixture: pg_stat_statements is not available (${this.pgStatStatementsProblem})`);
+    }
   }
 
   output(): string {
     return this.log.join('\n');
   }
 
-  /** Runs initdb (trust auth, superuser postgres) into dataDir. */
+  /**
+   * Runs initdb into dataDir (superuser postgres), then sets client
+   * authentication: the app's role by password (scram-sha-256), as in
+   * production; the fixture's superuser trusted, for its helpers only.
+   */
   async initdb(): Promise<void> {
     const [command, args] = this.command(join(this.installDir, 'bin', 'initdb'), [
       '-D',
@@ -212,7 +234,7 @@ class PostgresServer implements PostgresFixture {
       '-A',
       'trust',
       '-U',
-      USER,
+      SUPERUSER,
       '-E',
       'UTF8',
       '--locale=C',
@@ -226,17 +248,36 @@ class PostgresServer implements PostgresFixture {
         `postgres fixture: initdb failed: ${details.message}\n${details.stdout ?? ''}${details.stderr ?? ''}`,
       );
     }
+    const hba = join(this.dataDir, 'pg_hba.conf');
+    writeFileSync(
+      hba,
+      [
+        'local all all trust',
+        `host all ${SUPERUSER} ${HOST}/32 trust`,
+        `host all all ${HOST}/32 scram-sha-256`,
+        '',
+      ].join('\n'),
+    );
+    if (this.asPostgresUser) {
+      const { uid, gid } = postgresIds();
+      chownSync(hba, uid, gid);
+    }
   }
 
-  /** Creates database app and (when loadable) the pg_stat_statements extension. */
+  /** Creates the app's role and database app and (when loadable) the pg_stat_statements extension. */
   async createAppDatabase(): Promise<void> {
-    await this.queryOn('postgres', `CREATE DATABASE ${DATABASE}`);
-    if (!this.preloadsPgStatStatements()) return;
+    // The password is ours (hex), so it can be inlined: CREATE ROLE takes no parameters.
+    await this.queryOn('postgres', `CREATE ROLE ${APP_USER} LOGIN PASSWORD '${this.password}'`);
+    await this.queryOn('postgres', `CREATE DATABASE ${DATABASE} OWNER ${APP_USER}`);
+    if (!this.preloadsPgStatStatements()) {
+      this.pgStatStatementsProblem = `${join(this.installDir, 'lib', 'pg_stat_statements.so')} is missing; install postgresql-contrib`;
+      return;
+    }
     try {
       await this.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
       this.hasPgStatStatements = true;
-    } catch {
-      this.hasPgStatStatements = false;
+    } catch (error) {
+      this.pgStatStatementsProblem = `CREATE EXTENSION failed: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
 
@@ -295,6 +336,25 @@ class PostgresServer implements PostgresFixture {
     }
   }
 
+  async stopImmediate(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.hasExited) return;
+    await this.resume();
+    const [command, args] = this.command(join(this.installDir, 'bin', 'pg_ctl'), [
+      'stop',
+      '-D',
+      this.dataDir,
+      '-m',
+      'immediate',
+      '-w',
+      '-t',
+      String(STOP_TIMEOUT_MS / 1000),
+    ]);
+    await execFileAsync(command, args, { cwd: this.dir, env: this.env(), timeout: STOP_TIMEOUT_MS + 5_000 });
+    await waitForExit(() => proc.hasExited, `postmaster ${proc.postmasterPid} (pg_ctl stop -m immediate)`);
+    this.shmem = undefined; // The postmaster removes its own segment on an immediate shutdown too.
+  }
+
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
@@ -333,7 +393,7 @@ class PostgresServer implements PostgresFixture {
     const client = new Client({
       host: HOST,
       port: this.port,
-      user: USER,
+      user: SUPERUSER,
       database,
       application_name: HELPER_APPLICATION_NAME,
       connectionTimeoutMillis: 5_000,
@@ -423,7 +483,7 @@ class PostgresServer implements PostgresFixture {
     const client = new Client({
       host: HOST,
       port: this.port,
-      user: USER,
+      user: SUPERUSER,
       database: 'postgres',
       connectionTimeoutMillis: 1_000,
       query_timeout: 1_000,
@@ -524,8 +584,9 @@ function postgresIds(): { uid: number; gid: number } {
 
 /**
  * Creates and starts a private PostgreSQL cluster (newest version under
- * /usr/lib/postgresql) on a free 127.0.0.1 port: initdb with trust auth in a
- * fresh temp dir, the postgres binary spawned directly (as the postgres OS
+ * /usr/lib/postgresql) on a free 127.0.0.1 port: initdb in a fresh temp dir
+ * (the app's role `app` logs in by scram password, the fixture's superuser
+ * is trusted), the postgres binary spawned directly (as the postgres OS
  * user via runuser when running as root), database `app` and, if available,
  * the pg_stat_statements extension. Resolves once it accepts connections.
  * Call destroy() in afterAll; if the test process dies first, a watchdog

@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined } from 'class-validator';
+import { JSON_BODY_LIMITS_TEXT } from '../../common/json-body';
 import { JOB_TYPE_MAX_LENGTH, JOBS_MESSAGES } from '../jobs.constants';
-import { IsJobType, IsPlainObject, KeepRaw } from './job-validators';
+import { IsJobType, IsPlainObject } from './job-validators';
 
 /** Body of `POST /jobs`. */
 export class CreateJobDto {
@@ -16,13 +17,12 @@ export class CreateJobDto {
   type: string;
 
   @ApiProperty({
-    description: 'Job input, a JSON object of any shape.',
+    description: `Job input, a JSON object of any shape, stored as given. ${JSON_BODY_LIMITS_TEXT}`,
     type: 'object',
     additionalProperties: true,
     example: { reportId: 42 },
   })
   @IsDefined({ message: 'payload is required' })
   @IsPlainObject({ message: JOBS_MESSAGES.payloadNotObject })
-  @KeepRaw()
   payload: Record<string, unknown>;
 }

@@ -58,12 +58,6 @@ export const IsJobCursor = (options?: ValidationOptions) =>
     ...options,
   });
 
-/**
- * Keeps the client's JSON value exactly as parsed: class-transformer would
- * otherwise rebuild nested objects and arrays through reflection.
- */
-export const KeepRaw = () => Transform(({ obj, key }: TransformFnParams) => (obj as Record<string, unknown>)[key]);
-
 /** Query strings arrive as text: '25' → 25; anything else is left for @IsInt to reject. */
 export const ToInt = () =>
   Transform(({ value }: TransformFnParams) =>

@@ -7,7 +7,8 @@ import {
   JobTargetStatus,
   JOBS_MESSAGES,
 } from '../jobs.constants';
-import { IsJobError, KeepRaw, OnlyWithStatus } from './job-validators';
+import { JSON_BODY_LIMITS_TEXT } from '../../common/json-body';
+import { IsJobError, OnlyWithStatus } from './job-validators';
 
 /** Body of `PATCH /jobs/:id`: a status transition, with the outcome of a finished job. */
 export class UpdateJobDto {
@@ -21,17 +22,16 @@ export class UpdateJobDto {
   status: JobTargetStatus;
 
   @ApiPropertyOptional({
-    description: 'Only with status succeeded, a JSON value of any type.',
+    description: `Only with status succeeded, a JSON value of any type, stored as given. ${JSON_BODY_LIMITS_TEXT}`,
     ...ANY_JSON_SCHEMA,
     example: { pages: 3 },
   })
   @IsOptional()
   @OnlyWithStatus('succeeded', { message: JOBS_MESSAGES.resultNeedsSucceeded })
-  @KeepRaw()
   result?: unknown;
 
   @ApiPropertyOptional({
-    description: `Only with status failed: a string (at most ${JOB_ERROR_MAX_LENGTH} characters) or a JSON object.`,
+    description: `Only with status failed: a string (at most ${JOB_ERROR_MAX_LENGTH} characters) or a JSON object, stored as given. ${JSON_BODY_LIMITS_TEXT}`,
     oneOf: [
       { type: 'string', maxLength: JOB_ERROR_MAX_LENGTH },
       { type: 'object', additionalProperties: true },
@@ -41,6 +41,5 @@ export class UpdateJobDto {
   @IsOptional()
   @OnlyWithStatus('failed', { message: JOBS_MESSAGES.errorNeedsFailed })
   @IsJobError()
-  @KeepRaw()
   error?: string | Record<string, unknown>;
 }
