@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Inject, Param, Query, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck } from '@nestjs/terminus';
 import { appConfig, AppConfig } from '../config/configuration';
 import { HealthAnswers } from './health-answers';
 import { HealthDetailsAuth } from './health-details.auth';
@@ -8,6 +9,13 @@ import { ExcludeChecksPipe, KnownCheckPipe } from './health.pipes';
 import type { HealthAnswer, HealthBody, LivenessBody } from './health.views';
 
 type Body = HealthBody | Promise<HealthBody>;
+
+/**
+ * Terminus' own Cache-Control (`no-cache, no-store, must-revalidate`) is off: every probe
+ * answer, errors included, carries `no-store` from the route decorators. Its OpenAPI
+ * responses are replaced by ours, which know `degraded` and `responseTime`/`since`.
+ */
+const PROBE = { noCache: false, swaggerDocumentation: true };
 
 /**
  * The body of a 200 answer; a 503 is thrown with its body, as Terminus'
@@ -61,6 +69,7 @@ export class HealthController {
   /** Readiness: 200 when every required check is up; `?exclude=a,b` leaves checks out. */
   @Get('ready')
   @ReadinessRoute()
+  @HealthCheck(PROBE)
   ready(
     @Query('exclude', ExcludeChecksPipe) excluded: ReadonlySet<string>,
     @Headers('authorization') authorization?: string,
@@ -70,6 +79,7 @@ export class HealthController {
 
   @Get('ready/:check')
   @CheckRoute('One readiness check by name')
+  @HealthCheck(PROBE)
   readyOne(@Param('check', KnownCheckPipe) name: string, @Headers('authorization') authorization?: string): Body {
     return send(this.answers.one(name, this.auth.isAuthorized(authorization)));
   }
@@ -77,6 +87,7 @@ export class HealthController {
   /** Startup: 503 until boot finished and every required check was up once. */
   @Get('startup')
   @StartupRoute()
+  @HealthCheck(PROBE)
   startup(@Headers('authorization') authorization?: string): Body {
     return send(this.answers.startup(this.auth.isAuthorized(authorization)));
   }
@@ -84,6 +95,7 @@ export class HealthController {
   /** One check by name: `/health/db`, `/health/redis`, … Declared last: routers that match in order (Express) try the fixed paths first. */
   @Get(':check')
   @CheckRoute('One dependency check by name')
+  @HealthCheck(PROBE)
   one(@Param('check', KnownCheckPipe) name: string, @Headers('authorization') authorization?: string): Body {
     return send(this.answers.one(name, this.auth.isAuthorized(authorization)));
   }
@@ -100,6 +112,7 @@ export class ReadyController {
 
   @Get()
   @ReadinessRoute()
+  @HealthCheck(PROBE)
   ready(
     @Query('exclude', ExcludeChecksPipe) excluded: ReadonlySet<string>,
     @Headers('authorization') authorization?: string,

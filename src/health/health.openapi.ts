@@ -13,7 +13,6 @@ import {
   ApiServiceUnavailableResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { HealthCheck } from '@nestjs/terminus';
 import { HEALTH_DETAILS_SECURITY } from './health.constants';
 import {
   CheckEntrySchema,
@@ -40,16 +39,14 @@ const NoStore = () => Header('Cache-Control', 'no-store');
 type Examples = Record<string, { summary: string; value: unknown }>;
 
 /**
- * Terminus' `@HealthCheck()` marks the route and documents 200 and 503 with
- * its generic schema; ours, from the schema classes, replaces that schema
- * (Terminus' knows neither `degraded` nor `responseTime`/`since`) and adds
- * examples. Its own Cache-Control value is off: ours is `no-store` on every
- * answer.
+ * The documentation of a Terminus `@HealthCheck()` route (the decorator itself
+ * sits on the controller method, below this one): 200 and 503 with our schema
+ * classes, which replace Terminus' generic one (it knows neither `degraded` nor
+ * `responseTime`/`since`), examples, `no-store` and the optional details token.
  */
 function HealthCheckRoute(summary: string, description: string, ok: Examples, unavailable: Examples) {
   const body = { $ref: getSchemaPath(HealthBodySchema) };
   return applyDecorators(
-    HealthCheck({ noCache: false, swaggerDocumentation: true }),
     NoStore(),
     // HealthBodySchema refers to CheckEntrySchema by $ref only, so both are registered.
     ApiExtraModels(HealthBodySchema, CheckEntrySchema),
