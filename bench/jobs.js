@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Jobs API throughput against raw Redis, in the same run (issue 5's closing note).
+ * Jobs API throughput against raw Redis, in the same run.
  *
  *   1. API:   every autocannon connection loops POST /jobs → GET /jobs/:id (the id from the POST).
  *   2. Redis: as many concurrent loops on one ioredis client doing SET → GET of a

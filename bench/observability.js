@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Throughput cost of logging and metrics (issue 7's closing note).
+ * Throughput cost of logging and metrics.
  *
  * Starts the built app (`node dist/main.js`, NODE_ENV=production) once per
  * variant, all four side by side on one throwaway Redis:

@@ -283,8 +283,8 @@ async function startReferenceServer(nodeArgs = [], { script = 'ceiling-server.js
  * forces one. wrk is preferred: written in C, it drives the ceiling at the
  * same rate with ≈ 70 % of a core where autocannon needs all of one (a quarter
  * of its user time; the rest is the kernel's loopback work), and on 2 shared
- * cores every cycle the generator burns is taken from the server it measures
- * (docs/BENCHMARKS.md, "What changed ... (night)"). It also reports latency in
+ * cores every cycle the generator burns is taken from the server it measures.
+ * It also reports latency in
  * microseconds, autocannon in whole milliseconds. Rate-limited runs (`rate`)
  * always use autocannon: wrk has no fixed-rate mode.
  */

@@ -1,5 +1,5 @@
 /**
- * Foundation (issue 2): boot with dependencies up and down, configuration
+ * Foundation: boot with dependencies up and down, configuration
  * errors, named Redis clients on their own databases, connections closed at
  * shutdown (counted on the servers).
  */

@@ -1,6 +1,6 @@
 /**
  * HealthModule against real redis-server and PostgreSQL processes, with the
- * app as a child process (issue 3). Faults: kill, pause (SIGSTOP), restart.
+ * app as a child process. Faults: kill, pause (SIGSTOP), restart.
  */
 import { ensureBuilt, startApp, AppProcess } from './support/app-process';
 import { startPostgres, PostgresFixture } from './support/postgres-server';

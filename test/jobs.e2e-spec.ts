@@ -1,5 +1,5 @@
 /**
- * Jobs API (issue 5) against a real redis-server (AOF on, password set) and
+ * Jobs API against a real redis-server (AOF on, password set) and
  * the built app as a child process. PostgreSQL is deliberately absent: the
  * jobs API must not depend on it (readiness is 503, jobs work).
  *

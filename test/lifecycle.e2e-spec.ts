@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown and resilience (issue 4). The app runs as a child
+ * Graceful shutdown and resilience. The app runs as a child
  * process so SIGTERM is a real signal.
  */
 import { once } from 'node:events';

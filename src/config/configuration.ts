@@ -93,7 +93,7 @@ export interface RedisEndpoint {
   tls: boolean;
 }
 
-/** Logical databases that get their own named client when configured (seed 004). */
+/** Logical databases that get their own named client when configured (the earlier service's `REDIS__*_DB`). */
 export const NAMED_REDIS_DBS = {
   cache: 'REDIS__CACHE_DB',
   session: 'REDIS__SESSION_DB',

@@ -155,7 +155,7 @@ export class EnvironmentVariables {
   @Max(15)
   REDIS__DB = 0;
 
-  /** Validated for compatibility with seed 004; see README (ioredis has no pool). */
+  /** Accepted for compatibility with the earlier service's settings; no effect (ioredis has no pool). */
   @Transform(toInt)
   @IsInt()
   @Min(1)

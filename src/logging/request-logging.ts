@@ -14,10 +14,10 @@ import { ACCESS_LOG_OPTIONS, isUnloggedRoute } from './pino-options';
  * For a probe or scrape route the hook returns after one string comparison
  * on the route template. With LOG_LEVEL=silent no hook is added at all.
  *
- * No async context (AsyncLocalStorage): on Node 20 and 22 it switches on
- * async hooks for the whole process, and every promise, tick and socket
- * write of every request then pays for them, probes included (measured in
- * docs/BENCHMARKS.md). Code that logs while serving a request has the
+ * No async context (AsyncLocalStorage): on Node 22 it switches on async
+ * hooks for the whole process, and every promise, tick and socket write of
+ * every request then pays for them, probes included (docs/OBSERVABILITY.md).
+ * Code that logs while serving a request has the
  * request at hand and puts `reqId: request.id` on its line, as
  * JobStoreUnavailableFilter and UnhandledErrorFilter do.
  */
