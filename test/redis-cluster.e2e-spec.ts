@@ -14,6 +14,7 @@ import { AppProcess, ensureBuilt, startApp } from './support/app-process';
 import { PostgresFixture, startPostgres } from './support/postgres-server';
 import { ClusterTopology, startCluster } from './support/redis-topologies';
 import { waitFor } from './support/wait';
+import { Answer, request as httpRequest } from './support/http';
 
 const PASSWORD = 'cluster-e2e-pw';
 const DETAILS_TOKEN = 'details-token-for-tests-0123456789';
@@ -24,28 +25,9 @@ let cluster: ClusterTopology;
 let pg: PostgresFixture;
 let app: AppProcess;
 
-interface Answer {
-  status: number;
-  at: number;
-  body: unknown;
-}
-
-async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(app.url(path), {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: response.status, at: Date.now(), body: json } satisfies Answer;
-}
+/** A request to the app under test. */
+const request = (method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> =>
+  httpRequest(app.url(), method, path, body, headers);
 
 type ReadyBody = {
   error: Record<string, { message?: string }>;

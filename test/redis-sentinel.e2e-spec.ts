@@ -13,6 +13,7 @@ import { SentinelTopology, startSentinelTopology } from './support/redis-topolog
 import { waitFor } from './support/wait';
 import { getRedisToken } from '../src/redis/redis.constants';
 import { RedisHealthIndicator } from '../src/redis/redis.health';
+import { Answer, request as httpRequest } from './support/http';
 
 const PASSWORD = 'sentinel-e2e-data-pw';
 const SENTINEL_PASSWORD = 'sentinel-e2e-sentinel-pw';
@@ -21,32 +22,13 @@ const AUTH = { authorization: `Bearer ${DETAILS_TOKEN}` };
 /** How much longer than the failover itself readiness may stay 503. */
 const RECOVERY_ALLOWANCE_MS = 2000;
 
-interface Answer {
-  status: number;
-  at: number;
-  body: unknown;
-}
-
 let topology: SentinelTopology;
 let pg: PostgresFixture;
 let app: AppProcess;
 
-async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(app.url(path), {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: response.status, at: Date.now(), body: json } satisfies Answer;
-}
+/** A request to the app under test. */
+const request = (method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> =>
+  httpRequest(app.url(), method, path, body, headers);
 
 type ReadyBody = {
   details: Record<string, { status: string; data?: Record<string, unknown>; details?: Record<string, unknown> }>;
