@@ -5,7 +5,7 @@
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HealthMonitor } from '../src/health/health-monitor.service';
-import { freePort } from './support/ports';
+import { createAppWithoutDependencies } from './support/in-process-app';
 
 describe('application composition', () => {
   let app: NestFastifyApplication;
@@ -13,16 +13,7 @@ describe('application composition', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    const [deadRedis, deadPg] = await Promise.all([freePort(), freePort()]);
-    Object.assign(process.env, {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      SHUTDOWN_DRAIN_MS: '0',
-      REDIS_URL: `redis://127.0.0.1:${deadRedis}/0`,
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${deadPg}/app`,
-    });
-    const { createApp } = await import('../src/app.factory');
-    ({ app } = await createApp());
+    app = await createAppWithoutDependencies();
     await app.init();
   });
 

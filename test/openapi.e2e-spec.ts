@@ -8,7 +8,7 @@
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { freePort } from './support/ports';
+import { createAppWithoutDependencies } from './support/in-process-app';
 
 interface Operation {
   responses: Record<string, { content?: Record<string, { examples?: Record<string, unknown>; schema?: unknown }> }>;
@@ -29,18 +29,10 @@ describe('OpenAPI document', () => {
   let app: NestFastifyApplication;
   let doc: OpenApiDocument;
   const served: Array<{ method: string; path: string }> = [];
+  const saved = { ...process.env };
 
   beforeAll(async () => {
-    const [deadRedis, deadPg] = await Promise.all([freePort(), freePort()]);
-    Object.assign(process.env, {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      SHUTDOWN_DRAIN_MS: '0',
-      REDIS_URL: `redis://127.0.0.1:${deadRedis}/0`,
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${deadPg}/app`,
-    });
-    const { createApp } = await import('../src/app.factory');
-    ({ app } = await createApp());
+    app = await createAppWithoutDependencies();
     const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
     fastify.addHook('onRoute', (route: RouteOptions) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -55,6 +47,7 @@ describe('OpenAPI document', () => {
 
   afterAll(async () => {
     await app?.close();
+    process.env = saved;
   });
 
   const apiRoutes = (): Array<{ method: string; path: string }> =>
