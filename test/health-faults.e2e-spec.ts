@@ -179,6 +179,14 @@ describe('a paused dependency receives at most one check call per client', () =>
       } finally {
         await services.redis.resume();
       }
+      // After SIGCONT the server may read this client's INFO before the PINGs it held on the
+      // app's sockets: wait for the first to be counted, then read once more (one more round
+      // trip, by which the server has read everything that was waiting when it resumed).
+      await waitFor(async () => (await pings()) > before, {
+        timeoutMs: 5000,
+        intervalMs: 10,
+        description: 'the PING held during the pause to be counted',
+      });
       const whilePaused = (await pings()) - before;
       expect(whilePaused).toBeGreaterThan(0);
       expect(whilePaused).toBeLessThanOrEqual(REDIS_CLIENTS.length);
