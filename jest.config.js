@@ -26,6 +26,7 @@ module.exports = {
       rootDir: '.',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
       transform: { '^.+\\.ts$': tsJest },
       slowTestThreshold: 30,
     },

@@ -46,14 +46,15 @@ export async function createApp(module: Parameters<typeof NestFactory.create>[0]
   );
   const logger = app.get(Logger);
   app.useLogger(logger);
-  // Nest runs our shutdown sequence on these signals, once (a second signal is ignored),
-  // then exits 0 with process.exit so async log transports flush.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const config = app.get<AppConfig>(appConfig.KEY);
   setupOpenApi(app, config);
   return {
     app,
     listen: async () => {
+      // Nest runs our shutdown sequence on these signals, once (a second signal is ignored),
+      // then exits 0 with process.exit so async log transports flush. Installed here, not
+      // in createApp, so that an app built in a test process leaves that process' signals alone.
+      app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
       await app.listen(config.port, config.host);
       const url = await app.getUrl();
       new NestLogger('Bootstrap').log(

@@ -1,12 +1,15 @@
 import 'reflect-metadata';
 import { ConfigValidationError, validateEnvironment } from './config/environment';
+import { BootSignals } from './lifecycle/boot-signals';
 
 /**
  * Boot: validate the environment before Nest starts (a bad variable exits 1
  * with one line per variable, never its value), then build the app on
- * Fastify, enable shutdown hooks and listen.
+ * Fastify, enable shutdown hooks and listen. A SIGTERM or SIGINT before
+ * that closes what was opened and exits 0.
  */
 async function bootstrap(): Promise<void> {
+  const boot = new BootSignals();
   try {
     validateEnvironment(process.env);
   } catch (error) {
@@ -22,9 +25,22 @@ async function bootstrap(): Promise<void> {
   const { createApp } = await import('./app.factory');
   const { installProcessHandlers } = await import('./lifecycle/process-handlers');
   const { Logger } = await import('@nestjs/common');
-  const app = await createApp();
+  const created = await createApp();
+  const { app } = created;
   installProcessHandlers(new Logger('Process'));
-  await app.listen();
+  // Module init opens the clients (each first connect has a short deadline). Nest's signal
+  // handler would close the app while init still runs; until init is done, BootSignals holds them.
+  await app.init();
+  boot.release();
+  if (boot.received) {
+    // Nest holds boot logs until the server listens; it never will. ShutdownService logs the
+    // one line about the signal: nothing was listening, so nothing is drained.
+    app.flushLogs();
+    await app.close();
+    process.exit(0);
+  }
+  // listen() installs Nest's shutdown hooks first, in the same tick as release() above.
+  await created.listen();
 }
 
 bootstrap().catch((error: unknown) => {

@@ -4,14 +4,16 @@
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { ensureBuilt, startApp, AppProcess } from './support/app-process';
+import { Agent, request } from 'node:http';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { ensureBuilt, startApp, stopAllApps, AppExit, AppProcess } from './support/app-process';
 import type { PostgresFixture } from './support/postgres-server';
 import type { RedisFixture } from './support/redis-server';
 import { useServices } from './support/services';
 import { isProcessGone, waitFor } from './support/wait';
 
 const DB_APP_NAME = 'probe-ready-api';
+const RECOVERY_BUDGET_MS = 15_000;
 
 function env(redis: RedisFixture, pg: PostgresFixture, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -37,6 +39,29 @@ async function readiness(app: AppProcess): Promise<{ status: number; bodyStatus?
   }
 }
 
+/** GET over `agent`: status and Connection header, or a rejection on a network error. */
+function get(agent: Agent, url: string): Promise<{ status: number; connection?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The readiness body as text, to explain a failed wait. */
+async function readinessBody(app: AppProcess): Promise<string> {
+  try {
+    return await (await fetch(app.url('/health/ready'), { signal: AbortSignal.timeout(2000) })).text();
+  } catch (error) {
+    return `no answer (${(error as Error).message})`;
+  }
+}
+
 /** The JSON log lines of the app (NODE_ENV=test logs JSON), each with its index in the output. */
 function jsonLines(app: AppProcess): Array<Record<string, unknown>> {
   return app.lines().flatMap((line) => {
@@ -59,6 +84,8 @@ async function status(app: AppProcess, path: string): Promise<number> {
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 
 beforeAll(() => ensureBuilt());
+// Every app here lives for one test: none outlives it, whatever the outcome.
+afterEach(() => stopAllApps());
 
 describe('SIGTERM under a steady stream of requests', () => {
   const services = useServices();
@@ -94,12 +121,18 @@ describe('SIGTERM under a steady stream of requests', () => {
     };
     const workers = Array.from({ length: 6 }, worker);
 
-    await waitFor(() => results.length > 100, { timeoutMs: 5000, description: 'traffic flowing' });
-    signalledAt = Date.now();
-    app.signal('SIGTERM');
-    app.signal('SIGTERM'); // a second signal must not start a second shutdown
-    await Promise.all([watcher, ...workers]);
-    const exit = await app.exited;
+    let exit: AppExit;
+    try {
+      await waitFor(() => results.length > 100, { timeoutMs: 5000, description: 'traffic flowing' });
+      signalledAt = Date.now();
+      app.signal('SIGTERM');
+      app.signal('SIGTERM'); // a second signal must not start a second shutdown
+      exit = await app.exited;
+    } finally {
+      routing = false;
+      await Promise.all([watcher, ...workers]);
+      await app.stop();
+    }
     if (process.env.DEBUG_SHUTDOWN)
       process.stdout.write(
         `${app
@@ -144,10 +177,33 @@ describe('SIGTERM under a steady stream of requests', () => {
 describe('shutdown deadlines', () => {
   const services = useServices();
 
-  it('logs each shutdown phase once, with its duration, in order', async () => {
+  it('answers a request that needs Redis and is in flight at SIGTERM, then logs each phase once, in order', async () => {
     const app = await startApp(env(services.redis, services.pg, { SHUTDOWN_DRAIN_MS: '200' }));
     await waitFor(async () => (await status(app, '/health/ready')) === 200, { timeoutMs: 5000, description: 'ready' });
-    app.signal('SIGTERM');
+
+    // POST /jobs with its body held back: the request is in flight from the 100 Continue on,
+    // and its handler (a Redis write) runs only once the body arrives, after the drain.
+    const body = JSON.stringify({ type: 'in.flight', payload: { at: 'sigterm' } });
+    const socket = connect(app.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const closed = once(socket, 'close');
+    try {
+      socket.write(
+        'POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+      );
+      await waitFor(() => received.includes('100 Continue'), { timeoutMs: 5000, description: '100 Continue' });
+      app.signal('SIGTERM');
+      await app.waitForLine(/drain finished/);
+      socket.write(body);
+      await closed; // the answer says Connection: close; the in-flight deadline bounds the wait
+    } finally {
+      socket.destroy();
+    }
+    expect(received).toMatch(/HTTP\/1\.1 201 /);
+    expect(received).toMatch(/\r\nconnection: close\r\n/i);
     expect(await app.exited).toEqual({ code: 0, signal: null });
 
     const lines = jsonLines(app);
@@ -159,6 +215,108 @@ describe('shutdown deadlines', () => {
     expect(at('drain')).toBeLessThan(at('http'));
     expect(at('http')).toBeLessThan(Math.min(at('redis'), at('database')));
     expect(logged.find((l) => l.phase === 'drain')?.durationMs).toBeGreaterThanOrEqual(200);
+  });
+
+  it('from SIGTERM on answers with Connection: close, so a keep-alive client moves to another instance without an error', async () => {
+    const [draining, other] = await Promise.all([
+      startApp(env(services.redis, services.pg, { SHUTDOWN_DRAIN_MS: '1500' })),
+      startApp(env(services.redis, services.pg)),
+    ]);
+    for (const app of [draining, other])
+      await waitFor(async () => (await status(app, '/health/ready')) === 200, {
+        timeoutMs: 5000,
+        description: 'ready',
+      });
+
+    // A client with a keep-alive pool behind a load balancer that routes new connections
+    // to `draining` until its readiness says 503 (the LB's reaction time: 300 ms).
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    let target = draining;
+    let sending = true;
+    let signalledAt = 0;
+    const answers: { app: AppProcess; status: number; connection?: string; at: number; error?: string }[] = [];
+    const lb = (async () => {
+      while (sending && target === draining) {
+        if (signalledAt && (await readiness(draining)).status !== 200) {
+          await new Promise((r) => setTimeout(r, 300));
+          target = other;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const client = async () => {
+      while (sending) {
+        const app = target;
+        const at = Date.now();
+        try {
+          const answer = await get(agent, app.url('/jobs?limit=1'));
+          answers.push({ app, at, ...answer });
+        } catch (error) {
+          answers.push({ app, at, status: 0, error: (error as Error).message });
+        }
+      }
+    };
+    const clients = Array.from({ length: 4 }, client);
+    try {
+      await waitFor(() => answers.length > 50, { timeoutMs: 5000, description: 'traffic flowing' });
+      signalledAt = Date.now();
+      draining.signal('SIGTERM');
+      await waitFor(() => answers.some((a) => a.app === other && a.at > signalledAt), {
+        timeoutMs: 5000,
+        description: 'the client to move to the other instance',
+      });
+      expect(await draining.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      sending = false;
+      await Promise.all([lb, ...clients]);
+      agent.destroy();
+      await Promise.all([draining.stop(), other.stop()]);
+    }
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    const fromDrainingAfterSignal = answers.filter((a) => a.app === draining && a.at > signalledAt + 50);
+    expect(fromDrainingAfterSignal.length).toBeGreaterThan(0);
+    expect(fromDrainingAfterSignal.every((a) => a.connection === 'close')).toBe(true);
+  });
+
+  describe('SIGTERM during boot, before the server listens', () => {
+    // A PostgreSQL that accepts connections and never answers holds boot in its first-connect wait.
+    let silentPg: Server;
+    const sockets = new Set<Socket>();
+    beforeEach(async () => {
+      silentPg = createServer((socket) => {
+        sockets.add(socket);
+        socket.resume(); // read (and drop) what the client sends, so its FIN is seen
+        socket.on('close', () => sockets.delete(socket));
+      });
+      silentPg.listen(0, '127.0.0.1');
+      await once(silentPg, 'listening');
+    });
+    afterEach(async () => {
+      for (const socket of sockets) socket.destroy();
+      silentPg.close();
+      await once(silentPg, 'close');
+    });
+
+    it('closes what was opened, logs one line and exits 0 when it arrives while PostgreSQL is connecting', async () => {
+      const { port } = silentPg.address() as AddressInfo;
+      const app = await startApp(
+        env(services.redis, services.pg, { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/app` }),
+        { waitFor: 'none' },
+      );
+      await waitFor(() => sockets.size > 0, { timeoutMs: 10_000, description: 'a connection to PostgreSQL' });
+      app.signal('SIGTERM');
+      expect(await app.exited).toEqual({ code: 0, signal: null });
+      expect(app.output()).not.toMatch(/listening on/);
+      expect(app.output().match(/shutdown before the server listened/g)).toHaveLength(1);
+      expect(
+        jsonLines(app)
+          .filter((l) => typeof l.phase === 'string')
+          .map((l) => l.phase),
+      ).toEqual(expect.arrayContaining(['redis', 'database']));
+      await waitFor(() => sockets.size === 0, { timeoutMs: 5000, description: 'the PostgreSQL connection closed' });
+      expect((await services.redis.clientList()).filter((c) => c.name?.startsWith('app-'))).toEqual([]);
+    });
   });
 
   it('closes the socket of a request still running at the listener deadline, and still exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
@@ -224,37 +382,61 @@ describe('resilience', () => {
 
   it('survives 5 Redis and 5 PostgreSQL restarts under probe traffic without growing', async () => {
     const app = await startApp(env(services.redis, services.pg));
+    // Probe traffic until the test ends, whatever its outcome (finally below).
+    let probing = true;
+    let traffic: Promise<void> | undefined;
     try {
       await waitFor(async () => (await status(app, '/health/ready')) === 200, {
         timeoutMs: 5000,
         description: 'ready',
       });
-      let probing = true;
-      const traffic = (async () => {
+      traffic = (async () => {
         while (probing) await Promise.all(['/health/ready', '/health/live', '/health/db'].map((p) => status(app, p)));
       })();
-      const warm = Date.now();
-      await waitFor(() => Date.now() - warm > 1500, { timeoutMs: 3000, intervalMs: 100, description: 'warm-up' });
-      const rssBefore = rssKb(app.pid);
+      // The baseline is RSS once the heap has grown to what this traffic needs (two samples
+      // a second apart within 1 %, a few seconds in): growth after that is what restarts leave.
+      let previous = 0;
+      const rssBefore = await waitFor(
+        async () => {
+          await new Promise((r) => setTimeout(r, 1000));
+          const now = rssKb(app.pid);
+          const settled = Math.abs(now - previous) < previous * 0.01;
+          previous = now;
+          return settled && now;
+        },
+        { timeoutMs: 30_000, intervalMs: 0, description: 'RSS to settle under probe traffic' },
+      );
+      const recoveries: number[] = [];
+      const rss: number[] = [];
       for (let i = 0; i < 5; i++) {
         await services.redis.restart();
         await services.pg.restart();
+        // Both are back and accepting: the app owes 200 within one failure interval plus
+        // one check timeout, plus Redis' capped reconnect delay (the budget is in
+        // readinessAfterRestartMs).
+        const back = Date.now();
         await waitFor(async () => (await status(app, '/health/ready')) === 200, {
-          timeoutMs: 15_000,
+          timeoutMs: RECOVERY_BUDGET_MS,
           description: `ready after restart ${i + 1}`,
+        }).catch(async (error: Error) => {
+          throw new Error(
+            `${error.message}; readiness now: ${await readinessBody(app)}\n${app.lines().slice(-15).join('\n')}`,
+          );
         });
+        recoveries.push(Date.now() - back);
+        rss.push(rssKb(app.pid));
       }
-      probing = false;
-      await traffic;
-      const rssAfter = rssKb(app.pid);
+      const rssAfter = rss[rss.length - 1];
       if (process.env.DEBUG_SHUTDOWN)
         process.stdout.write(
-          `restart loop: RSS ${rssBefore} kB -> ${rssAfter} kB (${((rssAfter / rssBefore - 1) * 100).toFixed(1)} %)\n`,
+          `restart loop: recoveries ${recoveries.join(', ')} ms; RSS ${rssBefore}, then ${rss.join(', ')} kB (${((rssAfter / rssBefore - 1) * 100).toFixed(1)} %)\n`,
         );
       expect(isProcessGone(app.pid)).toBe(false);
       expect(rssAfter / rssBefore).toBeLessThan(1.1);
       expect(await status(app, '/health/ready')).toBe(200);
     } finally {
+      probing = false;
+      await traffic;
       await app.stop();
     }
   });

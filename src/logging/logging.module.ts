@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfig, AppConfig } from '../config/configuration';
-import { buildPinoOptions } from './pino-options';
+import { LogFlush } from './log-flush';
+import { buildPinoOptions, logDestination } from './pino-options';
 import { RequestLogging } from './request-logging';
 import { UnhandledErrorFilter } from './unhandled-error.filter';
 
@@ -10,13 +11,16 @@ import { UnhandledErrorFilter } from './unhandled-error.filter';
  * Structured logs: JSON in production, pretty in development (nestjs-pino
  * for the Nest logger, RequestLogging for access lines).
  */
+// Global only for the order of shutdown hooks: Nest runs global modules' last, so LogFlush
+// sees every other module's final lines (log-flush.ts).
+@Global()
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
-      useFactory: (app: AppConfig) => buildPinoOptions(app),
+      useFactory: (app: AppConfig) => buildPinoOptions(app, logDestination(app)),
     }),
   ],
-  providers: [RequestLogging, { provide: APP_FILTER, useClass: UnhandledErrorFilter }],
+  providers: [RequestLogging, LogFlush, { provide: APP_FILTER, useClass: UnhandledErrorFilter }],
 })
 export class LoggingModule {}

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import type { Level } from 'pino';
+import { destination as pinoDestination, type DestinationStream, type Level } from 'pino';
+import type { Options } from 'pino-http';
 import type { StdSerializedResults } from 'pino-http';
 import type { AppConfig } from '../config/configuration';
 import { redact } from '../common/redact';
@@ -148,29 +149,39 @@ export const ACCESS_LOG_OPTIONS = {
  * through @fastify/middie and a path match on every request, probes
  * included; RequestLogging does the same job in one Fastify hook.
  */
-export function buildPinoOptions(app: AppConfig): Params {
-  return {
-    pinoHttp: {
-      level: app.logLevel,
-      redact: { paths: REDACTED_PATHS, censor: CENSOR },
-      serializers: LOG_SERIALIZERS,
-      ...(app.production || app.nodeEnv === 'test'
-        ? {}
-        : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }),
-      hooks: {
-        // Last line of defence: free-text arguments never carry credentials.
-        logMethod(args, method) {
-          const safe = args.map((arg: unknown) => (typeof arg === 'string' ? redact(arg) : arg));
-          return method.apply(this, safe as Parameters<typeof method>);
-        },
-      },
-      formatters: {
-        log: (object: Record<string, unknown>) => {
-          if (typeof object.reason === 'string') object.reason = redact(object.reason);
-          return object;
-        },
+export function buildPinoOptions(app: AppConfig, destination?: DestinationStream): Params {
+  const options: Options = {
+    level: app.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: CENSOR },
+    serializers: LOG_SERIALIZERS,
+    ...(app.production || app.nodeEnv === 'test'
+      ? {}
+      : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }),
+    hooks: {
+      // Last line of defence: free-text arguments never carry credentials.
+      logMethod(args, method) {
+        const safe = args.map((arg: unknown) => (typeof arg === 'string' ? redact(arg) : arg));
+        return method.apply(this, safe as Parameters<typeof method>);
       },
     },
-    forRoutes: [],
+    formatters: {
+      log: (object: Record<string, unknown>) => {
+        if (typeof object.reason === 'string') object.reason = redact(object.reason);
+        return object;
+      },
+    },
   };
+  // One destination for the app's lines and the access lines: two would each buffer on their
+  // own and interleave out of order.
+  return { pinoHttp: destination ? [options, destination] : options, forRoutes: [] };
+}
+
+/**
+ * Where JSON lines go (production and test): stdout, written asynchronously
+ * so a slow reader never blocks the event loop. None in development, where
+ * pino-pretty's transport is the destination.
+ */
+export function logDestination(app: AppConfig): DestinationStream | undefined {
+  if (!app.production && app.nodeEnv !== 'test') return undefined;
+  return pinoDestination({ dest: 1, sync: false });
 }

@@ -51,6 +51,19 @@ export interface AppProcess {
 const HEALTH_TIMEOUT_MS = 15_000;
 const KILL_AFTER_MS = 15_000;
 
+/** Every app started in this jest worker and not yet exited (see stopAllApps). */
+const running = new Set<AppProcess>();
+
+/**
+ * Stops every app this worker started that is still running: the e2e setup
+ * calls it after each file, and specs whose apps live for one test call it
+ * after each test, so a failed or timed-out test cannot leave an app (or a
+ * loop waiting on one) behind.
+ */
+export async function stopAllApps(): Promise<void> {
+  await Promise.all([...running].map((app) => app.stop()));
+}
+
 /**
  * Spawns `node <entry>` from the repo root with only PATH and HOME of the
  * test's environment plus `env` (PORT defaults to a free port, NODE_ENV to
@@ -91,6 +104,7 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
     // 'close' fires after exit once stdout/stderr are drained.
     child.once('close', (code, signal) => {
       exitInfo = { code, signal };
+      running.delete(app);
       forget();
       resolveExit(exitInfo);
     });
@@ -158,6 +172,7 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
     },
   };
 
+  running.add(app);
   if ((opts.waitFor ?? 'listening') === 'listening') {
     try {
       await waitFor(

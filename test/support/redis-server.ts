@@ -226,6 +226,9 @@ class RedisServer implements RedisFixture {
       '--logfile',
       '',
     ];
+    // Every write reaches the AOF before its reply: with the default `everysec` a busy disk lets
+    // Redis postpone the write, and a write acknowledged just before kill() could be lost.
+    if (this.appendonly) args.push('--appendfsync', 'always');
     if (this.password !== undefined) args.push('--requirepass', this.password);
     args.push(...this.extraArgs);
     const child = spawn('redis-server', args, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
