@@ -19,9 +19,12 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   // Imported after validation so that no module reads an invalid environment.
-  const { createApp } = await import('./app.factory');
-  const { installProcessHandlers } = await import('./lifecycle/process-handlers');
-  const { Logger } = await import('@nestjs/common');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createApp } = require('./app.factory') as typeof import('./app.factory');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { installProcessHandlers } = require('./lifecycle/process-handlers') as typeof import('./lifecycle/process-handlers');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Logger } = require('@nestjs/common') as typeof import('@nestjs/common');
   const app = await createApp();
   installProcessHandlers(new Logger('Process'));
   await app.listen();

@@ -98,7 +98,8 @@ describe('a third health check registered without touching the controller', () =
       HEALTH_FAILURE_INTERVAL_MS: '100',
       UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
     });
-    const { createApp } = await import('../src/app.factory');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createApp } = require('../src/app.factory') as typeof import('../src/app.factory');
     ({ app } = await createApp(ExtendedAppModule));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();

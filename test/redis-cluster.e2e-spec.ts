@@ -161,8 +161,10 @@ describe('RedisModule on the cluster, in process', () => {
 
   beforeAll(async () => {
     process.env = { ...saved, REDIS__CLUSTER_NODES: cluster.nodeList(), REDIS__PASSWORD: PASSWORD };
-    const { ConfigModule } = await import('../src/config/config.module');
-    const { RedisModule } = await import('../src/redis/redis.module');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ConfigModule } = require('../src/config/config.module') as typeof import('../src/config/config.module');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { RedisModule } = require('../src/redis/redis.module') as typeof import('../src/redis/redis.module');
     moduleRef = await Test.createTestingModule({ imports: [ConfigModule, RedisModule] }).compile();
     await moduleRef.init();
   });

@@ -74,8 +74,10 @@ describe('RedisModule on Sentinel, in process', () => {
       REDIS__SENTINEL_PASSWORD: SENTINEL_PASSWORD,
       REDIS__CACHE_DB: '2',
     };
-    const { ConfigModule } = await import('../src/config/config.module');
-    const { RedisModule } = await import('../src/redis/redis.module');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ConfigModule } = require('../src/config/config.module') as typeof import('../src/config/config.module');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { RedisModule } = require('../src/redis/redis.module') as typeof import('../src/redis/redis.module');
     moduleRef = await Test.createTestingModule({ imports: [ConfigModule, RedisModule] }).compile();
     await moduleRef.init();
   });

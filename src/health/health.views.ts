@@ -1,4 +1,4 @@
-import type { HealthCheckResult, HealthIndicatorFunction } from '@nestjs/terminus';
+import type { HealthCheckResult, HealthIndicatorResult } from '@nestjs/terminus';
 import type { CheckView } from './health-snapshot';
 
 /** The liveness body: no dependency in it. */
@@ -62,7 +62,7 @@ export function checkEntry(check: CheckView, authorized: boolean): CheckEntry {
  * A Terminus indicator function over one check of a snapshot: it returns
  * what the monitor recorded and never calls the network.
  */
-export function snapshotIndicator(check: CheckView, authorized: boolean): HealthIndicatorFunction {
+export function snapshotIndicator(check: CheckView, authorized: boolean): () => HealthIndicatorResult {
   return () => ({ [check.name]: checkEntry(check, authorized) });
 }
 
