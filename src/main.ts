@@ -18,13 +18,14 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  // Imported after validation so that no module reads an invalid environment.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // Loaded after validation so that no module reads an invalid environment. require(), not
+  // import(): with `module: nodenext` a CommonJS build keeps import() as a native ESM import.
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const { createApp } = require('./app.factory') as typeof import('./app.factory');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { installProcessHandlers } = require('./lifecycle/process-handlers') as typeof import('./lifecycle/process-handlers');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { installProcessHandlers } =
+    require('./lifecycle/process-handlers') as typeof import('./lifecycle/process-handlers');
   const { Logger } = require('@nestjs/common') as typeof import('@nestjs/common');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const app = await createApp();
   installProcessHandlers(new Logger('Process'));
   await app.listen();

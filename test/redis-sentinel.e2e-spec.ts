@@ -96,7 +96,9 @@ describe('RedisModule on Sentinel, in process', () => {
     expect(await topology.servers[0].command('-n', 2, 'GET', 'sentinel:probe')).toBe('1');
     const checks = moduleRef.get(RedisHealthIndicator).healthChecks();
     expect(checks.map((c) => c.name)).toEqual(['redis', 'redis-cache']);
-    await expect(checks[1].check('redis-cache', 1000)).resolves.toMatchObject({ 'redis-cache': { status: 'up', primary } });
+    await expect(checks[1].check('redis-cache', 1000)).resolves.toMatchObject({
+      'redis-cache': { status: 'up', primary },
+    });
   });
 
   it('asks a sentinel for the details: primary, replica and no failover under way', async () => {

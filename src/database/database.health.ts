@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { HealthCheckAttempt, HealthIndicatorResult, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheckAttempt,
+  HealthIndicatorResult,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import type { HealthCheckDefinition, HealthContributor } from '../health/health-check.interface';
 import { DatabaseConnection } from './database-connection.service';

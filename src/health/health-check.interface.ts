@@ -25,7 +25,10 @@ export interface HealthCheckDefinition {
    * and keeps it, redacted, as the reason for authorized ones. A throw or a
    * rejection is recorded as down the same way.
    */
-  check(key: string, timeoutMs: number): HealthCheckAttempt | PromiseLike<HealthIndicatorResult> | HealthIndicatorResult;
+  check(
+    key: string,
+    timeoutMs: number,
+  ): HealthCheckAttempt | PromiseLike<HealthIndicatorResult> | HealthIndicatorResult;
   /**
    * Facts for authorized callers only (versions, counters). Refreshed by the
    * monitor every HEALTH_DETAILS_INTERVAL_MS while the check is serving, under

@@ -90,7 +90,10 @@ export class CheckEntrySchema implements CheckEntry {
 const CHECK_MAP = { type: 'object', additionalProperties: { $ref: getSchemaPath(CheckEntrySchema) } } as const;
 
 export class HealthBodySchema implements HealthBody {
-  @ApiProperty({ enum: OVERALL_STATUSES, description: '`degraded` (still 200): a check is impaired but serving, or only optional checks are down.' })
+  @ApiProperty({
+    enum: OVERALL_STATUSES,
+    description: '`degraded` (still 200): a check is impaired but serving, or only optional checks are down.',
+  })
   status: HealthCheckStatus;
 
   @ApiProperty({ ...CHECK_MAP, description: 'Checks that are up or degraded.' })

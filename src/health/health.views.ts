@@ -1,4 +1,9 @@
-import type { HealthCheckResult, HealthCheckStatus, HealthIndicatorResult, HealthIndicatorStatus } from '@nestjs/terminus';
+import type {
+  HealthCheckResult,
+  HealthCheckStatus,
+  HealthIndicatorResult,
+  HealthIndicatorStatus,
+} from '@nestjs/terminus';
 import type { CheckView } from './health-snapshot';
 
 /** The liveness body: no dependency in it. */

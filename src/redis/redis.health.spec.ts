@@ -74,7 +74,11 @@ describe('RedisHealthIndicator', () => {
     const first = await indicator.ping('redis', 'default', 20);
     expect(first.redis).toMatchObject({ status: 'down', message: 'timeout of 20ms exceeded' });
     const second = await indicator.ping('redis', 'default', 20);
-    expect(second.redis).toEqual({ status: 'down', message: 'timeout', reason: 'the previous PING has not returned yet' });
+    expect(second.redis).toEqual({
+      status: 'down',
+      message: 'timeout',
+      reason: 'the previous PING has not returned yet',
+    });
     expect(ping).toHaveBeenCalledTimes(1);
   });
 
@@ -121,7 +125,8 @@ describe('RedisHealthIndicator', () => {
   });
 
   it('is degraded on a cluster that serves with some slots not ok', async () => {
-    const pfail = 'cluster_state:ok\r\ncluster_slots_assigned:16384\r\ncluster_slots_ok:10923\r\ncluster_slots_pfail:5461\r\n';
+    const pfail =
+      'cluster_state:ok\r\ncluster_slots_assigned:16384\r\ncluster_slots_ok:10923\r\ncluster_slots_pfail:5461\r\n';
     const cluster = clusterWith([
       { status: 'ready', cluster: jest.fn().mockResolvedValue(CLUSTER_OK) },
       { status: 'ready', cluster: jest.fn().mockResolvedValue(pfail) },

@@ -142,10 +142,7 @@ export class RedisHealthIndicator implements HealthContributor {
   }
 
   /** A cluster that serves every request but not every slot's node is healthy: Terminus' `degraded`. */
-  private async degradedWhenImpaired(
-    key: string,
-    attempt: HealthCheckAttempt<string>,
-  ): Promise<HealthIndicatorResult> {
+  private async degradedWhenImpaired(key: string, attempt: HealthCheckAttempt<string>): Promise<HealthIndicatorResult> {
     const result = await attempt;
     const impaired: unknown = result[key]?.impaired;
     return typeof impaired === 'string' ? this.health.check(key).degraded({ reason: impaired }) : result;
@@ -171,7 +168,8 @@ export class RedisHealthIndicator implements HealthContributor {
       const facts = parseInfo(info, CLUSTER_INFO_TEXT_FIELDS, CLUSTER_INFO_COUNTER_FIELDS);
       const slots = `${String(facts.cluster_slots_ok)} of ${String(facts.cluster_slots_assigned)} slots ok`;
       if (facts.cluster_state !== 'ok') return { failing: `cluster_state:${String(facts.cluster_state)}, ${slots}` };
-      if (Number(facts.cluster_slots_ok) < Number(facts.cluster_slots_assigned)) impaired ??= `cluster_state:ok, ${slots}`;
+      if (Number(facts.cluster_slots_ok) < Number(facts.cluster_slots_assigned))
+        impaired ??= `cluster_state:ok, ${slots}`;
     }
     return { impaired };
   }
