@@ -1,6 +1,6 @@
 'use strict';
 /**
- * The framework reference: the "trivial Nest 11 controller on Fastify" that
+ * The framework reference: the "trivial Nest 12 controller on Fastify" that
  * the probe targets of bench/run.js are ratios to. One GET route returning the
  * liveness-shaped object with `@Header('Cache-Control', 'no-store')`; no
  * logger, hooks, metrics or request ids. Started by bench/run.js as its own

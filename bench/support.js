@@ -253,14 +253,16 @@ async function spawnApp({ redisUrl, databaseUrl, nodeArgs = [], extra, entry = '
 /**
  * A reference server as its own process: by default the bare node:http
  * ceiling (bench/ceiling-server.js); `script` names another one
- * (bench/nest-reference-server.js), and `path` the URL path it answers on.
+ * (bench/nest-reference-server.js), `path` the URL path it answers on and
+ * `env` its whole environment (the image's, for a memory reference).
  */
-async function startReferenceServer(nodeArgs = [], { script = 'ceiling-server.js', path = '/' } = {}) {
+async function startReferenceServer(nodeArgs = [], { script = 'ceiling-server.js', path = '/', env } = {}) {
   const port = await freePort();
   const child = track(
     spawn(process.execPath, [...nodeArgs, join(__dirname, script), String(port)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
+      ...(env ? { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } } : {}),
     }),
   );
   await new Promise((resolve, reject) => {
@@ -743,6 +745,7 @@ module.exports = {
   startPoller,
   timeTo200,
   rssMiB,
+  IMAGE_ENV,
   cpuMeter,
   sourceState,
   machine,

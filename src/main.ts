@@ -21,10 +21,14 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  // Imported after validation so that no module reads an invalid environment.
-  const { createApp } = await import('./app.factory');
-  const { installProcessHandlers } = await import('./lifecycle/process-handlers');
-  const { Logger } = await import('@nestjs/common');
+  // Loaded after validation so that no module reads an invalid environment. require(), not
+  // import(): with `module: nodenext` a CommonJS build keeps import() as a native ESM import.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { createApp } = require('./app.factory') as typeof import('./app.factory');
+  const { installProcessHandlers } =
+    require('./lifecycle/process-handlers') as typeof import('./lifecycle/process-handlers');
+  const { Logger } = require('@nestjs/common') as typeof import('@nestjs/common');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const created = await createApp();
   const { app } = created;
   installProcessHandlers(new Logger('Process'));

@@ -117,7 +117,8 @@ describe('RedisModule named clients', () => {
       DATABASE_URL: services.pg.url(),
       SHUTDOWN_DRAIN_MS: '0',
     });
-    const { createApp } = await import('../src/app.factory');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createApp } = require('../src/app.factory') as typeof import('../src/app.factory');
     ({ app } = await createApp(ProbeModule));
     await app.init();
   });

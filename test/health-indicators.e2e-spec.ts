@@ -65,7 +65,7 @@ describe('DatabaseHealthIndicator against PostgreSQL', () => {
       },
       { timeoutMs: 10_000, description: 'db up' },
     );
-    expect(entry).toEqual({ status: 'up' });
+    expect(entry).toEqual({ status: 'up', responseTime: expect.any(Number) });
   });
 
   it('is down with a timeout message within its timeout while PostgreSQL is frozen', async () => {
@@ -139,8 +139,8 @@ describe('RedisHealthIndicator against redis-server', () => {
       description: 'redis up',
     });
     await redis.command('CONFIG', 'RESETSTAT');
-    expect((await run(check('redis'))).entry).toEqual({ status: 'up' });
-    expect((await run(check('redis-cache'))).entry).toEqual({ status: 'up' });
+    expect((await run(check('redis'))).entry).toEqual({ status: 'up', responseTime: expect.any(Number) });
+    expect((await run(check('redis-cache'))).entry).toEqual({ status: 'up', responseTime: expect.any(Number) });
     const stats = String(await redis.command('INFO', 'commandstats'));
     expect(Number(/cmdstat_ping:calls=(\d+)/.exec(stats)?.[1])).toBe(2);
   });

@@ -361,7 +361,8 @@ describe('in process (createApp + inject)', () => {
 
   beforeAll(async () => {
     Object.assign(process.env, { ...env, LOG_LEVEL: 'silent' });
-    const { createApp } = await import('../src/app.factory');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createApp } = require('../src/app.factory') as typeof import('../src/app.factory');
     ({ app: inProcess } = await createApp());
     await inProcess.init();
     await inProcess.getHttpAdapter().getInstance().ready();

@@ -1,4 +1,4 @@
-import { HealthIndicatorResult } from '@nestjs/terminus';
+import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthConfig } from '../config/configuration';
 import type { HealthCheckDefinition } from './health-check.interface';
 import { HealthMonitor } from './health-monitor.service';
@@ -48,11 +48,45 @@ describe('HealthMonitor', () => {
     expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'up', everUp: true, message: undefined });
   });
 
-  it('reports a hung check as down with message timeout after its deadline', async () => {
-    const monitor = monitorWith([{ name: 'redis', check: () => new Promise(() => undefined) }]);
+  it("reports a hung check as down with message timeout after its attempt's deadline", async () => {
+    // Terminus' withTimeout() runs on AbortSignal.timeout, which fake timers do not drive.
+    jest.useRealTimers();
+    const health = new HealthIndicatorService();
+    const monitor = monitorWith([
+      {
+        name: 'redis',
+        check: (k, timeoutMs) =>
+          health
+            .check(k)
+            .attempt(() => new Promise(() => undefined))
+            .withTimeout(timeoutMs),
+      },
+    ]);
     monitor.onApplicationBootstrap();
-    await jest.advanceTimersByTimeAsync(100);
-    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'down', message: 'timeout' });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(monitor.snapshot().checks[0]).toMatchObject({
+      status: 'down',
+      message: 'timeout',
+      reason: 'timeout of 100ms exceeded',
+    });
+    await monitor.beforeApplicationShutdown();
+  });
+
+  it('records a degraded check as serving, with its reason for authorized callers', async () => {
+    const health = new HealthIndicatorService();
+    const monitor = monitorWith([{ name: 'redis', check: (k) => health.check(k).degraded({ reason: 'slots pfail' }) }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'degraded', reason: 'slots pfail', everUp: true });
+  });
+
+  it("keeps Terminus' attempt bookkeeping out of the check's data", async () => {
+    const health = new HealthIndicatorService();
+    const monitor = monitorWith([{ name: 'db', check: (k) => health.check(k).attempt(() => ({ primary: 'p:1' })) }]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'up', data: { primary: 'p:1' } });
+    expect(monitor.snapshot().checks[0].data).not.toHaveProperty('responseTime');
   });
 
   it('never runs one check twice at once, however long the call hangs', async () => {
@@ -72,9 +106,13 @@ describe('HealthMonitor', () => {
   });
 
   it('turns a check that stopped reporting into down "stale"', async () => {
-    const monitor = monitorWith([{ name: 'redis', check: () => new Promise(() => undefined) }]);
+    let calls = 0;
+    const monitor = monitorWith([
+      { name: 'redis', check: (k) => (calls++ === 0 ? Promise.resolve(up(k)) : new Promise(() => undefined)) },
+    ]);
     monitor.onApplicationBootstrap();
-    await jest.advanceTimersByTimeAsync(100 + 1000 + 100 + 800 + 1);
+    await jest.advanceTimersByTimeAsync(0); // up at t=0; the run at t=1000 never settles
+    await jest.advanceTimersByTimeAsync(1000 + 100 + 800 + 1);
     expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'down', message: 'stale' });
   });
 

@@ -1,18 +1,21 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import type { HealthIndicatorResult } from '@nestjs/terminus';
+import type { HealthIndicatorResult, HealthIndicatorStatus } from '@nestjs/terminus';
 import { classifyError, describeError, ERROR_CLASSES, redact } from '../common/redact';
 import { withTimeout } from '../common/with-timeout';
 import { healthConfig, HealthConfig } from '../config/configuration';
 import { CHECK_NAME_PATTERN, HEALTH_CONTRIBUTORS, HEALTH_MESSAGES, RESERVED_CHECK_NAMES } from './health.constants';
 import type { HealthCheckDefinition, HealthContributor } from './health-check.interface';
-import { CheckStatus, CheckView, HealthSnapshot } from './health-snapshot';
+import { CheckView, HealthSnapshot } from './health-snapshot';
 
 /** Messages an indicator may pass through as is; anything else is classified again. */
 const PUBLIC_REASONS: ReadonlySet<string> = new Set<string>(ERROR_CLASSES);
 
+/** Keys Terminus' attempt adds to its result: the monitor measures and reports its own duration. */
+const ATTEMPT_KEYS = ['responseTime', 'cachedResponse'];
+
 /** What one completed run of a check left behind. Replaced, never mutated. */
 interface CheckRecord {
-  readonly status: CheckStatus;
+  readonly status: HealthIndicatorStatus;
   readonly message?: string;
   readonly reason?: string;
   readonly data?: Readonly<Record<string, unknown>>;
@@ -35,10 +38,10 @@ interface MonitoredCheck {
 }
 
 /**
- * Runs every registered check on its own interval, with its own deadline and
- * never two at once for one check, and keeps the results as a read-only
- * snapshot. Probe requests read the snapshot; only this class talks to
- * dependencies on their behalf.
+ * Runs every registered check on its own interval, never two runs at once for
+ * one check, and keeps the results as a read-only snapshot. Each check's
+ * deadline is Terminus' `.withTimeout()` on its attempt. Probe requests read
+ * the snapshot; only this class talks to dependencies on their behalf.
  */
 @Injectable()
 export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -143,7 +146,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
       reason: stale ? `no result for ${now - record.checkedAtMs} ms` : record.reason,
       data: record.data,
       responseTimeMs: record.responseTimeMs,
-      sinceMs: stale && record.status === 'up' ? record.checkedAtMs + this.staleAfterMs : record.sinceMs,
+      sinceMs: stale && record.status !== 'down' ? record.checkedAtMs + this.staleAfterMs : record.sinceMs,
       checkedAtMs: record.checkedAtMs,
     };
   }
@@ -153,8 +156,8 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     check.timer = setTimeout(() => {
       check.running = this.run(check).finally(() => {
         check.running = undefined;
-        const up = check.record?.status === 'up';
-        this.schedule(check, up ? this.config.intervalMs : this.config.failureIntervalMs);
+        const serving = check.record !== undefined && check.record.status !== 'down';
+        this.schedule(check, serving ? this.config.intervalMs : this.config.failureIntervalMs);
       });
     }, delayMs);
     check.timer.unref();
@@ -163,19 +166,15 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   private async run(check: MonitoredCheck): Promise<void> {
     const { definition, timeoutMs } = check;
     const started = performance.now();
-    const work = Promise.resolve().then(() => definition.check(definition.name, timeoutMs));
     let outcome: Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'>;
     try {
-      outcome = this.interpret(definition.name, await withTimeout(work, timeoutMs, `health check ${definition.name}`));
+      // An attempt is bounded by its own withTimeout(); a check that never settles reads as stale.
+      outcome = this.interpret(definition.name, await definition.check(definition.name, timeoutMs));
     } catch (error) {
       outcome = { status: 'down', message: classifyError(error), reason: describeError(error) };
     }
     this.record(check, outcome, Math.round((performance.now() - started) * 100) / 100);
-    // The next run waits for this call to settle, so a hung dependency holds
-    // at most one probe call per check (the client's own timeout ends it).
-    // If it never settles, the snapshot turns stale and reads as down.
-    await work.catch(() => undefined);
-    if (!this.stopped && check.record?.status === 'up') await this.refreshDetails(check);
+    if (!this.stopped && check.record?.status !== 'down') await this.refreshDetails(check);
   }
 
   private interpret(
@@ -184,13 +183,18 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   ): Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'> {
     const entry = result[name];
     if (!entry) return { status: 'down', message: 'error', reason: `indicator returned no entry for '${name}'` };
-    const { status, message, reason, ...data } = entry as Record<string, unknown>;
+    const { status, message, reason, ...rest } = entry as Record<string, unknown>;
+    const data = Object.fromEntries(Object.entries(rest).filter(([key]) => !ATTEMPT_KEYS.includes(key)));
     if (status === 'up') return { status: 'up', data };
-    const text = typeof message === 'string' ? message : 'error';
+    const text = typeof message === 'string' ? message : undefined;
+    const why = typeof reason === 'string' ? reason : text;
+    if (status === 'degraded') {
+      return { status: 'degraded', ...(why === undefined ? {} : { reason: redact(why) }), data };
+    }
     return {
       status: 'down',
-      message: PUBLIC_REASONS.has(text) ? text : classifyError(new Error(text)),
-      reason: redact(typeof reason === 'string' ? reason : text),
+      message: text === undefined ? 'error' : PUBLIC_REASONS.has(text) ? text : classifyError(new Error(text)),
+      reason: redact(why ?? 'error'),
       data,
     };
   }
@@ -209,21 +213,23 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
       checkedAtMs: now,
       sinceMs: changed || !previous ? now : previous.sinceMs,
     });
-    if (outcome.status === 'up') check.everUp = true;
+    if (outcome.status !== 'down') check.everUp = true;
     this.changes++;
     if (changed) this.logChange(check.definition.name, previous?.status ?? 'pending', check.record);
   }
 
   private logChange(name: string, from: string, record: CheckRecord): void {
-    if (record.status === 'up') {
+    const to = record.status;
+    if (to === 'up') {
       this.logger.log(
-        { check: name, from, to: 'up', responseTimeMs: record.responseTimeMs },
+        { check: name, from, to, responseTimeMs: record.responseTimeMs },
         `health check ${name}: ${from} -> up`,
       );
     } else {
+      const why = to === 'down' ? `${record.message}: ${record.reason ?? ''}` : (record.reason ?? '');
       this.logger.warn(
-        { check: name, from, to: 'down', message: record.message, reason: record.reason },
-        `health check ${name}: ${from} -> down (${record.message}: ${record.reason ?? ''})`,
+        { check: name, from, to, message: record.message, reason: record.reason },
+        `health check ${name}: ${from} -> ${to} (${why})`,
       );
     }
   }

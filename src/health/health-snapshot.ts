@@ -1,13 +1,14 @@
-export type CheckStatus = 'up' | 'down';
+import type { HealthIndicatorStatus } from '@nestjs/terminus';
 
 /** One check as seen at `HealthSnapshot.takenAtMs`. Read-only for everyone but the monitor. */
 export interface CheckView {
   readonly name: string;
   readonly required: boolean;
-  readonly status: CheckStatus;
+  /** Terminus' indicator status: `degraded` is impaired but serving. */
+  readonly status: HealthIndicatorStatus;
   /** Classified reason when down (`timeout`, `connection refused`, `stale`, …): safe for anyone. */
   readonly message?: string;
-  /** Redacted raw reason: authorized callers only. */
+  /** Redacted raw reason (down or degraded): authorized callers only. */
   readonly reason?: string;
   /** Data the indicator attached to up()/down(): authorized callers only. */
   readonly data?: Readonly<Record<string, unknown>>;
@@ -17,7 +18,7 @@ export interface CheckView {
   /** When the check entered its current state. */
   readonly sinceMs: number | null;
   readonly checkedAtMs: number | null;
-  /** Whether the check has been up at least once since boot (gates /health/startup). */
+  /** Whether the check has served (up or degraded) at least once since boot (gates /health/startup). */
   readonly everUp: boolean;
 }
 

@@ -34,6 +34,7 @@ class FakeIndicator implements HealthContributor {
   private ping(key: string, state: string): Promise<HealthIndicatorResult> {
     this.calls++;
     const indicator = this.health.check(key);
+    if (state === 'degraded') return Promise.resolve(indicator.degraded({ reason: 'replica lagging' }));
     return Promise.resolve(
       state === 'up' ? indicator.up({ version: '1.2.3' }) : indicator.down({ message: 'connection refused' }),
     );
@@ -167,6 +168,16 @@ describe.each<[string, () => AbstractHttpAdapter]>([
     expect(degraded.status).toBe(200);
     expect(degraded.body.error?.optional).toMatchObject({ status: 'down' });
     expect(await get('/health/optional')).toMatchObject({ status: 200, body: { status: 'degraded' } });
+  });
+
+  it("answers 200 degraded, Terminus' status, when a required check is impaired but serving", async () => {
+    fake.state.optional = 'up';
+    fake.state.fake = 'degraded';
+    const degraded = await until('/health/ready', (a) => a.body.info?.fake?.status === 'degraded', 'fake degraded');
+    expect(degraded).toMatchObject({ status: 200, body: { status: 'degraded', error: {} } });
+    expect(degraded.body.info?.fake).not.toHaveProperty('reason');
+    fake.state.fake = 'up';
+    await until('/health/ready', (a) => a.body.status === 'ok', 'ok again');
   });
 
   it('shows details with the token only', async () => {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { FAILURE_CLASSES } from '../common/redact';
-import type { CheckEntry, HealthBody, LivenessBody, OverallStatus } from './health.views';
+import type { HealthCheckStatus, HealthIndicatorStatus } from '@nestjs/terminus';
+import type { CheckEntry, HealthBody, LivenessBody } from './health.views';
 
 /**
  * OpenAPI schemas of the probe bodies, for the routes' `@ApiOkResponse`…
@@ -9,7 +10,8 @@ import type { CheckEntry, HealthBody, LivenessBody, OverallStatus } from './heal
  * step with those interfaces by `implements`.
  */
 
-const OVERALL_STATUSES: OverallStatus[] = ['ok', 'degraded', 'error', 'shutting_down'];
+const OVERALL_STATUSES: HealthCheckStatus[] = ['ok', 'degraded', 'error', 'shutting_down'];
+const CHECK_STATUSES: HealthIndicatorStatus[] = ['up', 'degraded', 'down'];
 const FAILURE_MESSAGES = [...FAILURE_CLASSES];
 
 export class LivenessBodySchema implements LivenessBody {
@@ -27,8 +29,8 @@ export class LivenessBodySchema implements LivenessBody {
 }
 
 export class CheckEntrySchema implements CheckEntry {
-  @ApiProperty({ enum: ['up', 'down'] })
-  status: 'up' | 'down';
+  @ApiProperty({ enum: CHECK_STATUSES, description: '`degraded`: impaired but serving.' })
+  status: HealthIndicatorStatus;
 
   @ApiPropertyOptional({
     enum: FAILURE_MESSAGES,
@@ -88,10 +90,13 @@ export class CheckEntrySchema implements CheckEntry {
 const CHECK_MAP = { type: 'object', additionalProperties: { $ref: getSchemaPath(CheckEntrySchema) } } as const;
 
 export class HealthBodySchema implements HealthBody {
-  @ApiProperty({ enum: OVERALL_STATUSES, description: '`degraded`: only optional checks are down (still 200).' })
-  status: OverallStatus;
+  @ApiProperty({
+    enum: OVERALL_STATUSES,
+    description: '`degraded` (still 200): a check is impaired but serving, or only optional checks are down.',
+  })
+  status: HealthCheckStatus;
 
-  @ApiProperty({ ...CHECK_MAP, description: 'Checks that are up.' })
+  @ApiProperty({ ...CHECK_MAP, description: 'Checks that are up or degraded.' })
   info: Record<string, CheckEntry>;
 
   @ApiProperty({ ...CHECK_MAP, description: 'Checks that are down.' })

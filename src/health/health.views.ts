@@ -1,4 +1,9 @@
-import type { HealthCheckResult, HealthIndicatorFunction } from '@nestjs/terminus';
+import type {
+  HealthCheckResult,
+  HealthCheckStatus,
+  HealthIndicatorResult,
+  HealthIndicatorStatus,
+} from '@nestjs/terminus';
 import type { CheckView } from './health-snapshot';
 
 /** The liveness body: no dependency in it. */
@@ -9,11 +14,8 @@ export interface LivenessBody {
   uptime_seconds: number;
 }
 
-/** Overall status values; Terminus' `ok`/`error`/`shutting_down` plus `degraded`. */
-export type OverallStatus = 'ok' | 'degraded' | 'error' | 'shutting_down';
-
 export interface CheckEntry {
-  status: 'up' | 'down';
+  status: HealthIndicatorStatus;
   message?: string;
   responseTime: number | null;
   since: string | null;
@@ -27,7 +29,7 @@ export interface CheckEntry {
 
 /** Terminus' body shape with per-check responseTime and since. */
 export interface HealthBody {
-  status: OverallStatus;
+  status: HealthCheckStatus;
   info: Record<string, CheckEntry>;
   error: Record<string, CheckEntry>;
   details: Record<string, CheckEntry>;
@@ -51,7 +53,7 @@ export function checkEntry(check: CheckView, authorized: boolean): CheckEntry {
   if (authorized) {
     out.required = check.required;
     out.checkedAt = iso(check.checkedAtMs);
-    if (check.status === 'down' && check.reason) out.reason = check.reason;
+    if (check.status !== 'up' && check.reason) out.reason = check.reason;
     if (check.data && Object.keys(check.data).length > 0) out.data = { ...check.data };
     if (check.details) out.details = { ...check.details };
   }
@@ -62,12 +64,12 @@ export function checkEntry(check: CheckView, authorized: boolean): CheckEntry {
  * A Terminus indicator function over one check of a snapshot: it returns
  * what the monitor recorded and never calls the network.
  */
-export function snapshotIndicator(check: CheckView, authorized: boolean): HealthIndicatorFunction {
+export function snapshotIndicator(check: CheckView, authorized: boolean): () => HealthIndicatorResult {
   return () => ({ [check.name]: checkEntry(check, authorized) });
 }
 
 /** Terminus' result (`HealthCheckService.check()`, resolved or carried by its 503) as our body. */
-function bodyOf(result: HealthCheckResult, status: OverallStatus): HealthBody {
+function bodyOf(result: HealthCheckResult, status: HealthCheckStatus): HealthBody {
   return {
     status,
     info: (result.info ?? {}) as Record<string, CheckEntry>,
@@ -77,10 +79,11 @@ function bodyOf(result: HealthCheckResult, status: OverallStatus): HealthBody {
 }
 
 /**
- * Readiness (and one check): Terminus' answer, except that a down check that
- * is optional turns it 200 `degraded` instead of 503 `error`, a status
- * Terminus does not have. Draining (the shutdown gate, or Terminus' own
- * shutdown flag) is 503 `shutting_down` whatever the checks say.
+ * Readiness (and one check): Terminus' answer (`ok`, or `degraded` when a
+ * check is impaired but serving; `shutting_down` while draining, whether by
+ * the shutdown gate or Terminus' own flag), except that a down check that is
+ * optional turns `error` into 200 `degraded`: only required checks take the
+ * pod out of the load balancer.
  */
 export function readinessAnswer(
   result: HealthCheckResult,
@@ -90,7 +93,7 @@ export function readinessAnswer(
   if (shuttingDown || result.status === 'shutting_down') {
     return { httpStatus: 503, body: bodyOf(result, 'shutting_down') };
   }
-  if (result.status === 'ok') return { httpStatus: 200, body: bodyOf(result, 'ok') };
+  if (result.status !== 'error') return { httpStatus: 200, body: bodyOf(result, result.status) };
   const requiredDown = checks.some((c) => c.required && c.status === 'down');
   return requiredDown
     ? { httpStatus: 503, body: bodyOf(result, 'error') }
@@ -98,7 +101,7 @@ export function readinessAnswer(
 }
 
 /**
- * Startup: 503 until every required check has been up at least once since
+ * Startup: 503 until every required check has served at least once since
  * boot; from then on 200 `ok` with the checks as they are now (a later
  * outage is readiness' business, not a reason for the kubelet to restart a
  * pod that booted fine), which Terminus' up/down rule cannot say.

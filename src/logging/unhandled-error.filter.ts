@@ -19,7 +19,7 @@ export class UnhandledErrorFilter extends BaseExceptionFilter {
     host: ArgumentsHost,
     applicationRef: AbstractHttpAdapter | HttpServer,
   ): void {
-    const body = this.isHttpError(exception)
+    const body = this.carriesStatus(exception)
       ? { statusCode: exception.statusCode, message: this.getHttpErrorMessage(exception) }
       : { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
     const response: unknown = host.getArgByIndex(1);
@@ -31,5 +31,17 @@ export class UnhandledErrorFilter extends BaseExceptionFilter {
     if (body.statusCode < 500) return;
     const request = host.switchToHttp().getRequest<FastifyRequest | undefined>();
     this.logger.error({ reqId: request?.id, err: exception }, `unhandled error: answered ${body.statusCode}`);
+  }
+
+  /**
+   * An error with an HTTP status of its own. Nest 12's isHttpError() wants the full http-errors
+   * signature (`expose`, `status`), which Fastify's errors for an aborted or unreadable body lack:
+   * they carry only `statusCode`, and must keep it rather than turn into a logged 500.
+   */
+  private carriesStatus(exception: unknown): exception is { statusCode: number; message: string; expose?: boolean } {
+    if (this.isHttpError(exception)) return true;
+    if (!(exception instanceof Error) || !('statusCode' in exception)) return false;
+    const { statusCode } = exception;
+    return typeof statusCode === 'number' && Number.isInteger(statusCode) && statusCode >= 400 && statusCode < 600;
   }
 }

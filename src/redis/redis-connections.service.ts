@@ -4,6 +4,7 @@ import { Cluster, Redis } from 'ioredis';
 import { classifyError, describeError, FailureClass } from '../common/redact';
 import { withTimeout } from '../common/with-timeout';
 import { redisConfig, RedisConfig, RedisTopology, shutdownConfig, ShutdownConfig } from '../config/configuration';
+import { REDIS_PROTOCOL } from './redis-options';
 import { DEFAULT_REDIS_CLIENT, RedisClient, RedisClientName } from './redis.constants';
 
 type LinkState = 'connecting' | 'up' | 'down';
@@ -152,6 +153,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
         commandTimeout: this.config.commandTimeoutMs,
         enableReadyCheck: false,
         enableOfflineQueue: false,
+        protocol: REDIS_PROTOCOL,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
         lazyConnect: true,

@@ -49,6 +49,7 @@ describe('buildRedisModuleOptions', () => {
       maxRetriesPerRequest: 1,
       lazyConnect: true,
       keepAlive: 10_000,
+      protocol: 2,
     });
     expect(client.retryStrategy).toBe(reconnectDelay);
     expect(options).toMatchObject({ closeClient: false, errorLog: false });
@@ -98,7 +99,7 @@ describe('topology options', () => {
         { host: 'n1', port: 7000 },
         { host: 'n2', port: 7001 },
       ],
-      redisOptions: { password: 'pw', commandTimeout: 1000, connectTimeout: 2000 },
+      redisOptions: { password: 'pw', commandTimeout: 1000, connectTimeout: 2000, protocol: 2 },
       enableOfflineQueue: false,
       retryDelayOnClusterDown: 0,
       lazyConnect: true,

@@ -27,12 +27,24 @@ export function reconnectOnReadonly(error: Error): 1 | false {
 }
 
 /**
+ * RESP2, not ioredis 6's default RESP3. The service uses nothing RESP3 adds
+ * (no client-side caching, no push messages on a command connection; with the
+ * default `replyMapping` replies have the same shapes either way), and RESP3
+ * costs a HELLO 3 and a CLIENT MAINT_NOTIFICATIONS round trip on every
+ * (re)connect, and on servers that send maintenance notifications it relaxes
+ * the command timeout to 10 s during a maintenance window: longer than any
+ * probe or request here may wait.
+ */
+export const REDIS_PROTOCOL = 2;
+
+/**
  * Client options chosen for a service rather than ioredis' defaults:
  * - connectTimeout / commandTimeout: nothing waits forever on a hung server;
  * - enableOfflineQueue false: while (re)connecting, commands fail at once
  *   instead of queueing (probes and the job API answer 503 fast);
  * - maxRetriesPerRequest 1: no silent retry loops behind a request;
- * - keepAlive: dead peers are noticed by TCP, not by the next command.
+ * - keepAlive: dead peers are noticed by TCP, not by the next command;
+ * - protocol: RESP2 ({@link REDIS_PROTOCOL}).
  *
  * Standalone and Sentinel clients are built here; with a cluster this
  * returns no client and {@link buildClusterModuleOptions} builds the one.
@@ -75,6 +87,7 @@ export function buildRedisModuleOptions(config: RedisConfig): RedisModuleOptions
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     keepAlive: 10_000,
+    protocol: REDIS_PROTOCOL,
     retryStrategy: reconnectDelay,
     // Connected by RedisConnections once its listeners are attached.
     lazyConnect: true,
@@ -114,6 +127,7 @@ export function buildClusterModuleOptions(config: RedisConfig): ClusterModuleOpt
               commandTimeout: config.commandTimeoutMs,
               maxRetriesPerRequest: 1,
               keepAlive: 10_000,
+              protocol: REDIS_PROTOCOL,
             },
             enableOfflineQueue: false,
             clusterRetryStrategy: reconnectDelay,

@@ -40,8 +40,8 @@ describe('RedisHealthIndicator', () => {
 
   it('is up when PING answers', async () => {
     const ping = jest.fn().mockResolvedValue('PONG');
-    await expect(indicatorWith({ status: 'ready', ping }).ping('redis', 'default')).resolves.toEqual({
-      redis: { status: 'up' },
+    await expect(indicatorWith({ status: 'ready', ping }).ping('redis', 'default', 1000)).resolves.toEqual({
+      redis: { status: 'up', responseTime: expect.any(Number) },
     });
     expect(ping).toHaveBeenCalledTimes(1);
   });
@@ -52,26 +52,40 @@ describe('RedisHealthIndicator', () => {
       message: 'authentication failed',
       reason: 'authentication failed: WRONGPASS invalid username-password pair or user is disabled.',
     };
-    const result = await indicatorWith({ status: 'reconnecting', ping }, failure).ping('redis', 'default');
+    const result = await indicatorWith({ status: 'reconnecting', ping }, failure).ping('redis', 'default', 1000);
     expect(result.redis).toEqual({ status: 'down', ...failure });
     expect(ping).not.toHaveBeenCalled();
   });
 
   it('names the client status while no failure is known yet', async () => {
-    const result = await indicatorWith({ status: 'connecting' }).ping('redis', 'default');
+    const result = await indicatorWith({ status: 'connecting' }).ping('redis', 'default', 1000);
     expect(result.redis).toEqual({ status: 'down', message: 'not connected', reason: 'client status connecting' });
   });
 
-  it('classifies a failed PING', async () => {
+  it("reports a failed PING with the client's message, for the monitor to classify", async () => {
     const ping = jest.fn().mockRejectedValue(new Error('Command timed out'));
-    const result = await indicatorWith({ status: 'ready', ping }).ping('redis', 'default');
-    expect(result.redis).toMatchObject({ status: 'down', message: 'timeout' });
+    const result = await indicatorWith({ status: 'ready', ping }).ping('redis', 'default', 1000);
+    expect(result.redis).toMatchObject({ status: 'down', message: 'Command timed out' });
+  });
+
+  it('is down with a timeout after its deadline, and sends no new PING while the last one hangs', async () => {
+    const ping = jest.fn(() => new Promise(() => undefined));
+    const indicator = indicatorWith({ status: 'ready', ping } as Partial<Redis>);
+    const first = await indicator.ping('redis', 'default', 20);
+    expect(first.redis).toMatchObject({ status: 'down', message: 'timeout of 20ms exceeded' });
+    const second = await indicator.ping('redis', 'default', 20);
+    expect(second.redis).toEqual({
+      status: 'down',
+      message: 'timeout',
+      reason: 'the previous PING has not returned yet',
+    });
+    expect(ping).toHaveBeenCalledTimes(1);
   });
 
   it('shows authorized callers the primary a Sentinel client is connected to', async () => {
     const ping = jest.fn().mockResolvedValue('PONG');
     const indicator = indicatorWith({ status: 'ready', ping }, undefined, { primaryOf: () => '10.0.0.2:6379' });
-    await expect(indicator.ping('redis', 'default')).resolves.toEqual({
+    await expect(indicator.ping('redis', 'default', 1000)).resolves.toMatchObject({
       redis: { status: 'up', primary: '10.0.0.2:6379' },
     });
   });
@@ -86,7 +100,9 @@ describe('RedisHealthIndicator', () => {
       ],
       ping,
     );
-    await expect(indicatorWith(cluster).ping('redis', 'default')).resolves.toEqual({ redis: { status: 'up' } });
+    await expect(indicatorWith(cluster).ping('redis', 'default', 1000)).resolves.toEqual({
+      redis: { status: 'up', responseTime: expect.any(Number) },
+    });
     expect(info).toHaveBeenCalledTimes(2);
     expect(info).toHaveBeenCalledWith('INFO');
     expect(ping).toHaveBeenCalledTimes(1);
@@ -102,18 +118,27 @@ describe('RedisHealthIndicator', () => {
       ],
       ping,
     );
-    const result = await indicatorWith(cluster).ping('redis', 'default');
-    expect(result.redis).toEqual({
-      status: 'down',
-      message: 'cluster down',
-      reason: 'cluster_state:fail, 10923 of 16384 slots ok',
-    });
+    const result = await indicatorWith(cluster).ping('redis', 'default', 1000);
+    // The monitor classifies this message as `cluster down`.
+    expect(result.redis).toMatchObject({ status: 'down', message: 'cluster_state:fail, 10923 of 16384 slots ok' });
     expect(ping).not.toHaveBeenCalled();
   });
 
+  it('is degraded on a cluster that serves with some slots not ok', async () => {
+    const pfail =
+      'cluster_state:ok\r\ncluster_slots_assigned:16384\r\ncluster_slots_ok:10923\r\ncluster_slots_pfail:5461\r\n';
+    const cluster = clusterWith([
+      { status: 'ready', cluster: jest.fn().mockResolvedValue(CLUSTER_OK) },
+      { status: 'ready', cluster: jest.fn().mockResolvedValue(pfail) },
+    ]);
+    await expect(indicatorWith(cluster).ping('redis', 'default', 1000)).resolves.toEqual({
+      redis: { status: 'degraded', reason: 'cluster_state:ok, 10923 of 16384 slots ok' },
+    });
+  });
+
   it('is down when the cluster client has no primary connected', async () => {
-    const result = await indicatorWith(clusterWith([{ status: 'end' }])).ping('redis', 'default');
-    expect(result.redis).toMatchObject({ status: 'down', message: 'not connected' });
+    const result = await indicatorWith(clusterWith([{ status: 'end' }])).ping('redis', 'default', 1000);
+    expect(result.redis).toMatchObject({ status: 'down', message: 'not connected to any cluster primary' });
   });
 
   it('details a cluster: CLUSTER INFO facts and the slots of each primary', async () => {

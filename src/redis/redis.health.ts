@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheckAttempt, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { Cluster } from 'ioredis';
-import { classifyError, describeError } from '../common/redact';
 import type { HealthCheckDefinition, HealthContributor } from '../health/health-check.interface';
-import { RedisClientName, redisCheckName } from './redis.constants';
+import { RedisClient, RedisClientName, redisCheckName } from './redis.constants';
 import { RedisConnections } from './redis-connections.service';
 
 const INFO_TEXT_FIELDS = ['redis_version', 'used_memory_human'];
@@ -77,15 +76,22 @@ export function parseClusterSlots(reply: unknown): ClusterShard[] {
  * - standalone and Sentinel: a PING on the client. With Sentinel, ioredis
  *   keeps the client on the current primary (it asks the sentinels on every
  *   reconnect), so the PING reaches whichever server is primary now;
- * - cluster: `cluster_state:ok` in CLUSTER INFO of every primary the client
- *   is connected to, then a PING through the cluster client.
+ * - cluster: CLUSTER INFO of every primary the client is connected to, then
+ *   a PING through the cluster client. Down when a node says
+ *   `cluster_state:fail`; degraded when the cluster still serves but not
+ *   every assigned slot is ok (a node suspected or failed, with
+ *   `cluster-require-full-coverage no`).
  * A client that is not `ready` (connecting or reconnecting) is reported down
  * at once: with the offline queue disabled nothing waits in ioredis' queue.
- * Every call is bounded by the client's commandTimeout and by the monitor's
- * deadline.
+ * Each attempt is bounded by `.withTimeout()` and the client's
+ * commandTimeout, and a client gets no new PING while its last one is
+ * still waiting on a hung server.
  */
 @Injectable()
 export class RedisHealthIndicator implements HealthContributor {
+  /** Clients whose last probe has not settled yet. */
+  private readonly inFlight = new Set<RedisClientName>();
+
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly connections: RedisConnections,
@@ -94,12 +100,16 @@ export class RedisHealthIndicator implements HealthContributor {
   healthChecks(): HealthCheckDefinition[] {
     return this.connections.names().map((name) => ({
       name: redisCheckName(name),
-      check: (key: string) => this.ping(key, name),
+      check: (key: string, timeoutMs: number) => this.ping(key, name, timeoutMs),
       details: () => this.details(name),
     }));
   }
 
-  async ping(key: string, name: RedisClientName): Promise<HealthIndicatorResult> {
+  ping(
+    key: string,
+    name: RedisClientName,
+    timeoutMs: number,
+  ): HealthCheckAttempt | HealthIndicatorResult | Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
     const client = this.connections.client(name);
     if (client.status !== 'ready') {
@@ -110,37 +120,58 @@ export class RedisHealthIndicator implements HealthContributor {
         reason: failure?.reason ?? `client status ${client.status}`,
       });
     }
-    try {
-      if (client instanceof Cluster) {
-        const failing = await this.clusterStateNotOk(client);
-        if (failing !== undefined) return indicator.down({ message: 'cluster down', reason: failing });
-      }
-      await client.ping();
-      // Authorized callers see which server answered (Sentinel: the current primary).
-      const primary = this.connections.primaryOf(name);
-      return primary === undefined ? indicator.up() : indicator.up({ primary });
-    } catch (error) {
-      return indicator.down({ message: classifyError(error), reason: describeError(error) });
+    if (this.inFlight.has(name)) {
+      return indicator.down({ message: 'timeout', reason: 'the previous PING has not returned yet' });
     }
+    const attempt = indicator.attempt(() => this.track(name, this.probe(client, name))).withTimeout(timeoutMs);
+    return client instanceof Cluster ? this.degradedWhenImpaired(key, attempt) : attempt;
+  }
+
+  /** The probe's calls; resolves with the data an `up` result carries, throws the client's error. */
+  private async probe(client: RedisClient, name: RedisClientName): Promise<Record<string, unknown>> {
+    if (client instanceof Cluster) {
+      const state = await this.clusterState(client);
+      if (state.failing !== undefined) throw new Error(state.failing);
+      await client.ping();
+      return state.impaired === undefined ? {} : { impaired: state.impaired };
+    }
+    await client.ping();
+    // Authorized callers see which server answered (Sentinel: the current primary).
+    const primary = this.connections.primaryOf(name);
+    return primary === undefined ? {} : { primary };
+  }
+
+  /** A cluster that serves every request but not every slot's node is healthy: Terminus' `degraded`. */
+  private async degradedWhenImpaired(key: string, attempt: HealthCheckAttempt<string>): Promise<HealthIndicatorResult> {
+    const result = await attempt;
+    const impaired: unknown = result[key]?.impaired;
+    return typeof impaired === 'string' ? this.health.check(key).degraded({ reason: impaired }) : result;
+  }
+
+  private track<T>(name: RedisClientName, probe: Promise<T>): Promise<T> {
+    this.inFlight.add(name);
+    return probe.finally(() => this.inFlight.delete(name));
   }
 
   /**
    * Asks every primary the cluster client is connected to for CLUSTER INFO,
-   * in parallel. Returns why the cluster cannot serve every slot, or
-   * undefined when each answering node says `cluster_state:ok`. Nodes the
-   * client has lost are skipped: the survivors report the failure.
+   * in parallel: why the cluster cannot serve every slot (`failing`), or why
+   * it serves with some slots not ok (`impaired`). Nodes the client has lost
+   * are skipped: the survivors report the failure.
    */
-  private async clusterStateNotOk(client: Cluster): Promise<string | undefined> {
+  private async clusterState(client: Cluster): Promise<{ failing?: string; impaired?: string }> {
     const primaries = client.nodes('master').filter((node) => node.status === 'ready');
     if (primaries.length === 0) throw new Error('not connected to any cluster primary');
     const infos = await Promise.all(primaries.map((node) => node.cluster('INFO')));
+    let impaired: string | undefined;
     for (const info of infos) {
       const facts = parseInfo(info, CLUSTER_INFO_TEXT_FIELDS, CLUSTER_INFO_COUNTER_FIELDS);
-      if (facts.cluster_state !== 'ok') {
-        return `cluster_state:${String(facts.cluster_state)}, ${String(facts.cluster_slots_ok)} of 16384 slots ok`;
-      }
+      const slots = `${String(facts.cluster_slots_ok)} of ${String(facts.cluster_slots_assigned)} slots ok`;
+      if (facts.cluster_state !== 'ok') return { failing: `cluster_state:${String(facts.cluster_state)}, ${slots}` };
+      if (Number(facts.cluster_slots_ok) < Number(facts.cluster_slots_assigned))
+        impaired ??= `cluster_state:ok, ${slots}`;
     }
-    return undefined;
+    return { impaired };
   }
 
   async details(name: RedisClientName): Promise<Record<string, unknown>> {

@@ -16,6 +16,7 @@ export async function createAppWithoutDependencies(): Promise<NestFastifyApplica
     REDIS_URL: `redis://127.0.0.1:${deadRedis}/0`,
     DATABASE_URL: `postgres://postgres@127.0.0.1:${deadPg}/app`,
   });
-  const { createApp } = await import('../../src/app.factory');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createApp } = require('../../src/app.factory') as typeof import('../../src/app.factory');
   return (await createApp()).app;
 }
