@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfig, AppConfig } from '../config/configuration';
+import { LogDropWarning } from './log-sink';
 import { buildPinoOptions } from './pino-options';
 import { RequestLogging } from './request-logging';
 import { UnhandledErrorFilter } from './unhandled-error.filter';
@@ -17,6 +18,6 @@ import { UnhandledErrorFilter } from './unhandled-error.filter';
       useFactory: (app: AppConfig) => buildPinoOptions(app),
     }),
   ],
-  providers: [RequestLogging, { provide: APP_FILTER, useClass: UnhandledErrorFilter }],
+  providers: [RequestLogging, LogDropWarning, { provide: APP_FILTER, useClass: UnhandledErrorFilter }],
 })
 export class LoggingModule {}

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { Level } from 'pino';
-import type { StdSerializedResults } from 'pino-http';
+import type { Options as PinoHttpOptions, StdSerializedResults } from 'pino-http';
 import type { AppConfig } from '../config/configuration';
 import { redact } from '../common/redact';
+import { stdoutLogSink } from './log-sink';
 
 type SerializedRequest = StdSerializedResults['req'];
 type SerializedError = StdSerializedResults['err'];
@@ -149,28 +150,29 @@ export const ACCESS_LOG_OPTIONS = {
  * included; RequestLogging does the same job in one Fastify hook.
  */
 export function buildPinoOptions(app: AppConfig): Params {
-  return {
-    pinoHttp: {
-      level: app.logLevel,
-      redact: { paths: REDACTED_PATHS, censor: CENSOR },
-      serializers: LOG_SERIALIZERS,
-      ...(app.production || app.nodeEnv === 'test'
-        ? {}
-        : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }),
-      hooks: {
-        // Last line of defence: free-text arguments never carry credentials.
-        logMethod(args, method) {
-          const safe = args.map((arg: unknown) => (typeof arg === 'string' ? redact(arg) : arg));
-          return method.apply(this, safe as Parameters<typeof method>);
-        },
-      },
-      formatters: {
-        log: (object: Record<string, unknown>) => {
-          if (typeof object.reason === 'string') object.reason = redact(object.reason);
-          return object;
-        },
+  const json = app.production || app.nodeEnv === 'test';
+  const options: PinoHttpOptions = {
+    level: app.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: CENSOR },
+    serializers: LOG_SERIALIZERS,
+    ...(json
+      ? {}
+      : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }),
+    hooks: {
+      // Last line of defence: free-text arguments never carry credentials.
+      logMethod(args, method) {
+        const safe = args.map((arg: unknown) => (typeof arg === 'string' ? redact(arg) : arg));
+        return method.apply(this, safe as Parameters<typeof method>);
       },
     },
-    forRoutes: [],
+    formatters: {
+      log: (object: Record<string, unknown>) => {
+        if (typeof object.reason === 'string') object.reason = redact(object.reason);
+        return object;
+      },
+    },
   };
+  // JSON lines go to stdout through a bounded buffer (log-sink.ts); pretty development output
+  // goes through pino-pretty's worker instead.
+  return { pinoHttp: json ? [options, stdoutLogSink().stream] : options, forRoutes: [] };
 }
