@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { LOG_BUFFER_MAX_BYTES, LOG_DROPPED_MESSAGE } from '../src/logging/log-sink';
 import { AppProcess, ensureBuilt, startApp } from './support/app-process';
 import { freePort } from './support/ports';
-import { waitFor } from './support/wait';
+import { waitFor, waitForGone } from './support/wait';
 
 const REQUESTS = 4_000;
 const WARM_UP_REQUESTS = 4_000;
@@ -90,6 +90,7 @@ beforeAll(async () => {
     REDIS_URL: `redis://127.0.0.1:${await freePort()}/0`,
     DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/app`,
     LOG_LEVEL: 'info',
+    SHUTDOWN_DRAIN_MS: '0',
   });
 });
 
@@ -154,4 +155,21 @@ it('holds at most the bound while stdout is stalled, counts what it drops, and s
   expect(droppedNow).toBeLessThanOrEqual(droppedAccessLines + 20);
   const warning = warnings(after)[0];
   expect(warning).toMatchObject({ level: 40, context: 'Logging' });
+});
+
+it('exits promptly on SIGTERM while stdout is stalled, instead of waiting on the log flush', async () => {
+  app.pauseStdout();
+  // Enough to fill the buffer again (about 2,000 lines fit).
+  await sendLogged(3_000, 'stalled');
+  expect(await droppedCounter()).toBeGreaterThan(0);
+  const start = performance.now();
+  app.signal('SIGTERM');
+  // Before the exit flush was bounded, pino retried the write every 100 ms for ever and the
+  // process only ended at SIGKILL. Now: the shutdown sequence, plus at most 1 s of flushing.
+  // Gone from the process table, not 'close' (which also waits for the paused pipe).
+  await waitForGone([app.pid], 15_000);
+  const ms = Math.round(performance.now() - start);
+  if (process.env.DEBUG_LOG_BOUND) process.stdout.write(`exit after SIGTERM with stdout stalled: ${ms} ms\n`);
+  app.resumeStdout();
+  expect(await app.exited).toEqual({ code: 0, signal: null });
 });

@@ -10,6 +10,15 @@ import { destination, type DestinationStream } from 'pino';
  */
 export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Longest the process waits at exit for stdout to take what is still
+ * buffered. pino flushes its destination synchronously on exit and, while
+ * the write keeps failing with EAGAIN (a pipe nobody reads), retries every
+ * 100 ms without end: the process never exits and is only SIGKILLed at the
+ * end of the pod's grace period.
+ */
+export const LOG_EXIT_FLUSH_MAX_MS = 1_000;
+
 /** The warning written once the backlog has been written after lines were dropped. */
 export const LOG_DROPPED_MESSAGE = 'log lines dropped while the log destination was not keeping up';
 
@@ -29,9 +38,18 @@ export class LogSink extends EventEmitter<{ resumed: [dropped: number] }> {
   private dropped = 0;
   private droppedSinceResume = 0;
 
+  /** Set when the process exits: from then on a write that would block is retried only until then. */
+  private exitDeadline: number | undefined;
+
   constructor(fd: number, maxBytes: number) {
     super();
-    const stream = destination({ dest: fd, sync: false, minLength: 0, maxLength: maxBytes }) as SonicBoomLike;
+    const stream = destination({
+      dest: fd,
+      sync: false,
+      minLength: 0,
+      maxLength: maxBytes,
+      retryEAGAIN: () => this.exitDeadline === undefined || Date.now() < this.exitDeadline,
+    }) as SonicBoomLike;
     stream.on('drop', (data: unknown) => {
       const lines = countLines(String(data));
       this.dropped += lines;
@@ -44,6 +62,22 @@ export class LogSink extends EventEmitter<{ resumed: [dropped: number] }> {
       this.emit('resumed', count);
     });
     this.stream = stream;
+    // Before pino's own exit flush (prepended): flush within the deadline, then give up on the
+    // rest, so that pino's flush finds nothing left to wait for.
+    process.prependListener('exit', () => this.flushBeforeExit());
+  }
+
+  /** Flushes what is buffered, waiting at most LOG_EXIT_FLUSH_MAX_MS for stdout, then drops the rest. */
+  flushBeforeExit(): void {
+    const stream = this.stream as SonicBoomLike & { flushSync(): void; destroy(): void; destroyed: boolean };
+    if (stream.destroyed) return;
+    this.exitDeadline = Date.now() + LOG_EXIT_FLUSH_MAX_MS;
+    try {
+      stream.flushSync();
+    } catch {
+      // stdout did not take the rest in time (or is gone): what is left is lost either way.
+      stream.destroy();
+    }
   }
 
   /** Lines dropped since the process started. */
