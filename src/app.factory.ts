@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { BodyParser, JSON_BODY_MAX_DEPTH, JSON_BODY_MAX_KEYS, limitedJsonParser } from './common/json-body';
+import { installLingeringClose, LINGER_MAX_MS } from './common/lingering-close';
 import { appConfig, AppConfig } from './config/configuration';
 import { validateEnvironment } from './config/environment';
 import { genRequestId, installRequestIdHeader } from './logging/request-id';
@@ -30,6 +31,9 @@ export async function createApp(module: Parameters<typeof NestFactory.create>[0]
     genReqId: genRequestId,
   });
   installRequestIdHeader(adapter.getInstance());
+  // A body over the limit gets its 413 before it is read; the connection then closes without a
+  // reset, discarding up to twice the limit of what the client still sends (common/lingering-close.ts).
+  installLingeringClose(adapter.getInstance(), { maxBytes: 2 * BODY_LIMIT_BYTES, maxMs: LINGER_MAX_MS });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
     abortOnError: false,

@@ -3,7 +3,8 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfig, AppConfig } from '../config/configuration';
 import { LogFlush } from './log-flush';
-import { buildPinoOptions, logDestination } from './pino-options';
+import { LogDropWarning } from './log-sink';
+import { buildPinoOptions } from './pino-options';
 import { RequestLogging } from './request-logging';
 import { UnhandledErrorFilter } from './unhandled-error.filter';
 
@@ -18,9 +19,9 @@ import { UnhandledErrorFilter } from './unhandled-error.filter';
   imports: [
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
-      useFactory: (app: AppConfig) => buildPinoOptions(app, logDestination(app)),
+      useFactory: (app: AppConfig) => buildPinoOptions(app),
     }),
   ],
-  providers: [RequestLogging, LogFlush, { provide: APP_FILTER, useClass: UnhandledErrorFilter }],
+  providers: [RequestLogging, LogDropWarning, LogFlush, { provide: APP_FILTER, useClass: UnhandledErrorFilter }],
 })
 export class LoggingModule {}

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import { destination as pinoDestination, type DestinationStream, type Level } from 'pino';
-import type { Options } from 'pino-http';
-import type { StdSerializedResults } from 'pino-http';
+import type { Level } from 'pino';
+import type { Options as PinoHttpOptions, StdSerializedResults } from 'pino-http';
 import type { AppConfig } from '../config/configuration';
 import { redact } from '../common/redact';
+import { stdoutLogSink } from './log-sink';
 
 type SerializedRequest = StdSerializedResults['req'];
 type SerializedError = StdSerializedResults['err'];
@@ -149,12 +149,13 @@ export const ACCESS_LOG_OPTIONS = {
  * through @fastify/middie and a path match on every request, probes
  * included; RequestLogging does the same job in one Fastify hook.
  */
-export function buildPinoOptions(app: AppConfig, destination?: DestinationStream): Params {
-  const options: Options = {
+export function buildPinoOptions(app: AppConfig): Params {
+  const json = app.production || app.nodeEnv === 'test';
+  const options: PinoHttpOptions = {
     level: app.logLevel,
     redact: { paths: REDACTED_PATHS, censor: CENSOR },
     serializers: LOG_SERIALIZERS,
-    ...(app.production || app.nodeEnv === 'test'
+    ...(json
       ? {}
       : { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } }),
     hooks: {
@@ -171,17 +172,7 @@ export function buildPinoOptions(app: AppConfig, destination?: DestinationStream
       },
     },
   };
-  // One destination for the app's lines and the access lines: two would each buffer on their
-  // own and interleave out of order.
-  return { pinoHttp: destination ? [options, destination] : options, forRoutes: [] };
-}
-
-/**
- * Where JSON lines go (production and test): stdout, written asynchronously
- * so a slow reader never blocks the event loop. None in development, where
- * pino-pretty's transport is the destination.
- */
-export function logDestination(app: AppConfig): DestinationStream | undefined {
-  if (!app.production && app.nodeEnv !== 'test') return undefined;
-  return pinoDestination({ dest: 1, sync: false });
+  // JSON lines go to stdout through a bounded buffer (log-sink.ts); pretty development output
+  // goes through pino-pretty's worker instead.
+  return { pinoHttp: json ? [options, stdoutLogSink().stream] : options, forRoutes: [] };
 }

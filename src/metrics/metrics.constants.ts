@@ -6,6 +6,7 @@ export const METRIC_NAMES = {
   checkLastChange: 'health_check_last_change_timestamp_seconds',
   redisConnected: 'redis_client_connected',
   dbPool: 'db_pool_connections',
+  logLinesDropped: 'log_lines_dropped_total',
 } as const;
 
 /** `route` label of requests no route matched (a 404 from the router): never the raw path. */

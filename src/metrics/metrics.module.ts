@@ -3,6 +3,7 @@ import { RedisModule } from '../redis/redis.module';
 import { DependencyMetrics } from './dependency.metrics';
 import { HealthMetrics } from './health.metrics';
 import { HttpMetrics } from './http.metrics';
+import { LogMetrics } from './log.metrics';
 import { MetricsController } from './metrics.controller';
 import { metricsRegistryProvider } from './metrics.registry';
 
@@ -29,7 +30,7 @@ export class MetricsModule {
       module: MetricsModule,
       imports: [RedisModule, health],
       controllers: [MetricsController],
-      providers: [metricsRegistryProvider, HttpMetrics, HealthMetrics, DependencyMetrics],
+      providers: [metricsRegistryProvider, HttpMetrics, HealthMetrics, DependencyMetrics, LogMetrics],
       exports: [metricsRegistryProvider.provide],
     };
   }

@@ -46,6 +46,13 @@ export interface AppProcess {
   signal(sig: NodeJS.Signals): void;
   /** SIGTERM, SIGKILL after 15 s; resolves with the exit. */
   stop(): Promise<AppExit>;
+  /**
+   * Stops reading the app's stdout: once the pipe is full, the app's writes
+   * to it stall, as with a log collector that stopped reading.
+   */
+  pauseStdout(): void;
+  /** Reads stdout again after pauseStdout(). */
+  resumeStdout(): void;
 }
 
 const HEALTH_TIMEOUT_MS = 15_000;
@@ -92,12 +99,12 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
 
   const captured: string[] = [];
   const lineListeners = new Set<(line: string) => void>();
-  for (const stream of [child.stdout, child.stderr]) {
+  const readers = [child.stdout, child.stderr].map((stream) =>
     createInterface({ input: stream }).on('line', (line) => {
       captured.push(line);
       for (const listener of lineListeners) listener(line);
-    });
-  }
+    }),
+  );
 
   let exitInfo: AppExit | undefined;
   const exited = new Promise<AppExit>((resolveExit) => {
@@ -160,8 +167,12 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
         });
       });
     },
+    pauseStdout: () => readers[0].pause(),
+    resumeStdout: () => readers[0].resume(),
     async stop() {
       if (exitInfo !== undefined) return exitInfo;
+      // A stalled stdout would hold the app's last log flush, and with it the exit.
+      readers[0].resume();
       signal('SIGTERM');
       const killTimer = setTimeout(() => signal('SIGKILL'), KILL_AFTER_MS);
       try {
