@@ -143,7 +143,10 @@ describe.each<[string, () => AbstractHttpAdapter]>([
 
   it('answers GET /ready exactly as /health/ready', async () => {
     const [alias, ready] = await Promise.all([get('/ready?exclude=optional'), get('/health/ready?exclude=optional')]);
-    expect(alias).toEqual(ready);
+    // The two may read snapshots one check run apart: only the measured response times differ then.
+    const timeless = (answer: unknown): unknown =>
+      JSON.parse(JSON.stringify(answer, (key, value: unknown) => (key === 'responseTime' ? 0 : value)));
+    expect(timeless(alias)).toEqual(timeless(ready));
     expect((await get('/ready?exclude=nope')).status).toBe(400);
   });
 
