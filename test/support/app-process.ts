@@ -105,6 +105,8 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
       for (const listener of lineListeners) listener(line);
     }),
   );
+  let stdoutClosed = false;
+  readers[0].once('close', () => (stdoutClosed = true));
 
   let exitInfo: AppExit | undefined;
   const exited = new Promise<AppExit>((resolveExit) => {
@@ -168,11 +170,12 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
       });
     },
     pauseStdout: () => readers[0].pause(),
-    resumeStdout: () => readers[0].resume(),
+    // Once the app has exited its stdout reader is closed, and resume() would throw.
+    resumeStdout: () => void (stdoutClosed || readers[0].resume()),
     async stop() {
       if (exitInfo !== undefined) return exitInfo;
       // A stalled stdout would hold the app's last log flush, and with it the exit.
-      readers[0].resume();
+      app.resumeStdout();
       signal('SIGTERM');
       const killTimer = setTimeout(() => signal('SIGKILL'), KILL_AFTER_MS);
       try {
