@@ -7,6 +7,8 @@ jest.mock('pino', () => ({ destination: jest.fn() }));
 /** Stands in for pino's SonicBoom: the events and methods LogSink uses. */
 class FakeSonicBoom extends EventEmitter {
   destroyed = false;
+  _writing = false;
+  _len = 0;
   flushSync = jest.fn();
   destroy = jest.fn(() => {
     this.destroyed = true;
@@ -25,6 +27,27 @@ function makeSink(): { sink: LogSink; stream: FakeSonicBoom; options: Destinatio
 }
 
 describe('LogSink', () => {
+  it('written() waits for the write in flight and the buffer, and no longer than its timeout', async () => {
+    const { sink, stream } = makeSink();
+    await sink.written(10); // nothing pending: at once
+    Object.assign(stream, { _writing: true, _len: 100 });
+    let settled = false;
+    const written = sink.written(60_000).then(() => (settled = true));
+    stream.emit('write', 50); // half of it: still pending
+    Object.assign(stream, { _len: 50 });
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    Object.assign(stream, { _writing: false, _len: 0 });
+    stream.emit('write', 50);
+    await written;
+    expect(settled).toBe(true);
+
+    Object.assign(stream, { _writing: true, _len: 10 }); // a stalled sink
+    const started = Date.now();
+    await sink.written(50);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+  });
+
   it("uses pino's asynchronous destination with the bound as maxLength", () => {
     const { options } = makeSink();
     expect(options).toMatchObject({ sync: false, maxLength: 1024 });

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { destination, type DestinationStream } from 'pino';
 
 /**
@@ -22,8 +22,15 @@ export const LOG_EXIT_FLUSH_MAX_MS = 1_000;
 /** The warning written once the backlog has been written after lines were dropped. */
 export const LOG_DROPPED_MESSAGE = 'log lines dropped while the log destination was not keeping up';
 
-/** The part of pino's SonicBoom destination this module uses. */
-interface SonicBoomLike extends DestinationStream, EventEmitter {}
+/**
+ * The part of pino's SonicBoom destination this module uses. `_writing` and `_len` (a write in
+ * flight, bytes buffered) are read by written(): SonicBoom's own `flush(cb)` returns at once
+ * when lines are written as they come (minLength 0), without waiting for the write in flight.
+ */
+interface SonicBoomLike extends DestinationStream, EventEmitter {
+  _writing: boolean;
+  _len: number;
+}
 
 /**
  * stdout for the JSON log lines, buffered up to a bound: pino's own
@@ -49,7 +56,7 @@ export class LogSink extends EventEmitter<{ resumed: [dropped: number] }> {
       minLength: 0,
       maxLength: maxBytes,
       retryEAGAIN: () => this.exitDeadline === undefined || Date.now() < this.exitDeadline,
-    }) as SonicBoomLike;
+    }) as unknown as SonicBoomLike;
     stream.on('drop', (data: unknown) => {
       const lines = countLines(String(data));
       this.dropped += lines;
@@ -78,6 +85,30 @@ export class LogSink extends EventEmitter<{ resumed: [dropped: number] }> {
       // stdout did not take the rest in time (or is gone): what is left is lost either way.
       stream.destroy();
     }
+  }
+
+  /**
+   * Resolves once everything buffered has been written, or after `timeoutMs`
+   * (a stalled sink). Awaited before Nest's process.exit(): at exit pino can
+   * only write the buffer synchronously, beside a write still in flight, so
+   * the last lines would come out reordered or not at all.
+   */
+  written(timeoutMs: number): Promise<void> {
+    const stream = this.stream as SonicBoomLike;
+    const drained = (): boolean => !stream._writing && stream._len === 0;
+    if (drained()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        stream.off('write', onWrite);
+        resolve();
+      };
+      // 'write' fires before SonicBoom updates its state: look once it has.
+      const onWrite = (): void => void setImmediate(() => drained() && done());
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      stream.on('write', onWrite);
+    });
   }
 
   /** Lines dropped since the process started. */
@@ -128,5 +159,17 @@ export class LogDropWarning implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     existingStdoutLogSink()?.off('resumed', this.warn);
+  }
+}
+
+/**
+ * Lets the last lines out before Nest's process.exit() (LogSink.written).
+ * LoggingModule is global, so Nest runs this hook after every other
+ * module's, once the shutdown phases are logged.
+ */
+@Injectable()
+export class LogFlush implements OnApplicationShutdown {
+  async onApplicationShutdown(): Promise<void> {
+    await existingStdoutLogSink()?.written(LOG_EXIT_FLUSH_MAX_MS);
   }
 }

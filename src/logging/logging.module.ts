@@ -2,8 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfig, AppConfig } from '../config/configuration';
-import { LogFlush } from './log-flush';
-import { LogDropWarning } from './log-sink';
+import { LogDropWarning, LogFlush } from './log-sink';
 import { buildPinoOptions } from './pino-options';
 import { RequestLogging } from './request-logging';
 import { UnhandledErrorFilter } from './unhandled-error.filter';
@@ -13,7 +12,7 @@ import { UnhandledErrorFilter } from './unhandled-error.filter';
  * for the Nest logger, RequestLogging for access lines).
  */
 // Global only for the order of shutdown hooks: Nest runs global modules' last, so LogFlush
-// sees every other module's final lines (log-flush.ts).
+// sees every other module's final lines (log-sink.ts).
 @Global()
 @Module({
   imports: [
