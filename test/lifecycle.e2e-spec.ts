@@ -86,7 +86,7 @@ const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync
 
 beforeAll(() => ensureBuilt());
 // Every app here lives for one test: none outlives it, whatever the outcome.
-afterEach(() => stopAllApps());
+afterEach(() => stopAllApps(), 30_000);
 
 describe('SIGTERM under a steady stream of requests', () => {
   const services = useServices();

@@ -218,9 +218,11 @@ describe('Redis Sentinel', () => {
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`${reason}\n--- readiness ---\n${seen.slice(-40).join('\n')}\n--- app ---\n${app.output()}`);
     } finally {
+      // The watcher first: a rejected loop (a request to an app already stopped) must not leave
+      // it reconnecting to stopped sentinels, which keeps jest from exiting.
       running = false;
-      await loops;
       watcher.disconnect();
+      await loops.catch(() => undefined); // in the try block a rejection already failed the test
     }
 
     expect(await topology.primaryAddress()).toBe(`127.0.0.1:${replica.port}`);

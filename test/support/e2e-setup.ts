@@ -1,4 +1,4 @@
 import { stopAllApps } from './app-process';
 
 // Whatever a spec file's tests did, no app process outlives the file.
-afterAll(() => stopAllApps());
+afterAll(() => stopAllApps(), 30_000);
