@@ -19,7 +19,9 @@ const down = (key: string, message: string): HealthIndicatorResult => ({
 });
 
 function monitorWith(checks: HealthCheckDefinition[], overrides: Partial<HealthConfig> = {}): HealthMonitor {
-  return new HealthMonitor([{ healthChecks: () => checks }], { ...config, ...overrides });
+  const monitor = new HealthMonitor({ ...config, ...overrides });
+  for (const check of checks) monitor.register(check);
+  return monitor;
 }
 
 /** Lets the monitor's promise chains run between fake-timer steps. */
