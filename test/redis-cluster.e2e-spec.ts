@@ -6,9 +6,9 @@
  */
 import { Test, TestingModule } from '@nestjs/testing';
 import { Cluster } from 'ioredis';
-import type { Job, JobPage } from '../src/jobs/job.entity';
+import type { Job, JobPage } from '../src/jobs/dto/job.dto';
 import { getRedisToken } from '../src/redis/redis.constants';
-import { RedisConnections } from '../src/redis/redis-connections.service';
+import { RedisConnections } from '../src/redis/redis-connections';
 import { RedisHealthIndicator } from '../src/redis/redis.health';
 import { AppProcess, ensureBuilt, startApp } from './support/app-process';
 import { PostgresFixture, startPostgres } from './support/postgres-server';

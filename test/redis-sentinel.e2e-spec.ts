@@ -6,7 +6,7 @@
  */
 import { Test, TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
-import type { Job } from '../src/jobs/job.entity';
+import type { Job } from '../src/jobs/dto/job.dto';
 import { AppProcess, ensureBuilt, startApp } from './support/app-process';
 import { PostgresFixture, startPostgres } from './support/postgres-server';
 import { SentinelTopology, startSentinelTopology } from './support/redis-topologies';

@@ -3,7 +3,7 @@ import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus'
 import { DataSource } from 'typeorm';
 import type { HealthCheckOutcome, HealthIndicatorCheck } from '../health/health-check.interface';
 import { HealthIndicator } from '../health/health-indicator.decorator';
-import { DatabaseConnection } from './database-connection.service';
+import { DatabaseConnection } from './database-connection';
 
 /**
  * `db`: `SELECT 1` on the application's own DataSource (its pool), never a

@@ -2,7 +2,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { appConfig, AppConfig, databaseConfig, DatabaseConfig } from '../config/configuration';
-import { DatabaseConnection } from './database-connection.service';
+import { DatabaseConnection } from './database-connection';
 import { DatabaseHealthIndicator } from './database.health';
 import { DatabaseMetrics } from './database.metrics';
 import { MetricsRegistryModule } from '../metrics/metrics-registry.module';

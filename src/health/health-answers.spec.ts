@@ -3,7 +3,7 @@ import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import type { HealthConfig } from '../config/configuration';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
 import { HealthAnswers } from './health-answers';
-import { HealthMonitor } from './health-monitor.service';
+import { HealthMonitor } from './health-monitor';
 
 const config = {
   checkTimeoutMs: 100,

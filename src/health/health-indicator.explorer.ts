@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { HealthCheckDefinition, HealthIndicatorCheck, HealthIndicatorFamily } from './health-check.interface';
 import { HealthIndicator, HealthIndicatorOptions } from './health-indicator.decorator';
-import { HealthMonitor } from './health-monitor.service';
+import { HealthMonitor } from './health-monitor';
 
 function isFamily(instance: object): instance is HealthIndicatorFamily {
   return typeof (instance as Partial<HealthIndicatorFamily>).healthChecks === 'function';

@@ -6,7 +6,7 @@ import { HealthController, ReadyController } from './health.controller';
 import { HealthAnswers } from './health-answers';
 import { HealthDetailsAuth } from './health-details.auth';
 import { HealthIndicatorExplorer } from './health-indicator.explorer';
-import { HealthMonitor } from './health-monitor.service';
+import { HealthMonitor } from './health-monitor';
 
 /**
  * The probes over the monitor's snapshot. Knows no dependency: the checks

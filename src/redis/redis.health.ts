@@ -4,7 +4,7 @@ import { Cluster } from 'ioredis';
 import type { HealthCheckDefinition, HealthIndicatorFamily } from '../health/health-check.interface';
 import { HealthIndicator } from '../health/health-indicator.decorator';
 import { RedisClient, RedisClientName, redisCheckName } from './redis.constants';
-import { RedisConnections } from './redis-connections.service';
+import { RedisConnections } from './redis-connections';
 
 const INFO_TEXT_FIELDS = ['redis_version', 'used_memory_human'];
 const INFO_COUNTER_FIELDS = ['connected_clients', 'uptime_in_seconds'];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
-import { RedisConnections } from './redis-connections.service';
+import { RedisConnections } from './redis-connections';
 
 /** Series name; docs/OBSERVABILITY.md and the tests use it. */
 export const REDIS_CONNECTED_METRIC = 'redis_client_connected';

@@ -4,7 +4,7 @@ import { Module } from '@nestjs/common';
 import { redisConfig, RedisConfig } from '../config/configuration';
 import { buildClusterModuleOptions, buildRedisModuleOptions } from './redis-options';
 import { getRedisToken, REDIS_CLIENT_NAMES } from './redis.constants';
-import { RedisConnections } from './redis-connections.service';
+import { RedisConnections } from './redis-connections';
 import { RedisHealthIndicator } from './redis.health';
 import { RedisMetrics } from './redis.metrics';
 import { MetricsRegistryModule } from '../metrics/metrics-registry.module';

@@ -1,7 +1,7 @@
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthConfig } from '../config/configuration';
 import type { HealthCheckDefinition } from './health-check.interface';
-import { HealthMonitor } from './health-monitor.service';
+import { HealthMonitor } from './health-monitor';
 
 const config: HealthConfig = {
   checkTimeoutMs: 100,
