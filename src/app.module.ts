@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from './config/config.module';
+import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -14,7 +14,7 @@ import { RedisModule } from './redis/redis.module';
  */
 @Module({
   imports: [
-    ConfigModule,
+    AppConfigModule,
     LoggingModule,
     LifecycleModule,
     DatabaseModule,

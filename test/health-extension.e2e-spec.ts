@@ -10,7 +10,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigModule } from '../src/config/config.module';
+import { AppConfigModule } from '../src/config/app-config.module';
 import { DatabaseModule } from '../src/database/database.module';
 import { HealthModule } from '../src/health/health.module';
 import { LifecycleModule } from '../src/lifecycle/lifecycle.module';
@@ -29,7 +29,7 @@ import { waitFor } from './support/wait';
 class UpstreamModule {}
 
 @Module({
-  imports: [ConfigModule, LoggingModule, LifecycleModule, DatabaseModule, RedisModule, UpstreamModule, HealthModule],
+  imports: [AppConfigModule, LoggingModule, LifecycleModule, DatabaseModule, RedisModule, UpstreamModule, HealthModule],
 })
 class ExtendedAppModule {}
 

@@ -4,7 +4,7 @@
  * redis-server (throwaway fixtures on free loopback ports).
  */
 import { Test, TestingModule } from '@nestjs/testing';
-import { ConfigModule } from '../src/config/config.module';
+import { AppConfigModule } from '../src/config/app-config.module';
 import { DatabaseHealthIndicator } from '../src/database/database.health';
 import { DatabaseModule } from '../src/database/database.module';
 import type { HealthCheckDefinition } from '../src/health/health-check.interface';
@@ -23,7 +23,7 @@ async function bootModule(module: unknown, env: Record<string, string>): Promise
   const saved = { ...process.env };
   Object.assign(process.env, { NODE_ENV: 'test', ...env });
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule, module as never] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [AppConfigModule, module as never] }).compile();
     moduleRef.useLogger(false);
     await moduleRef.init();
     return moduleRef;

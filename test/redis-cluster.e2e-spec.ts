@@ -161,11 +161,12 @@ describe('RedisModule on the cluster, in process', () => {
 
   beforeAll(async () => {
     process.env = { ...saved, REDIS__CLUSTER_NODES: cluster.nodeList(), REDIS__PASSWORD: PASSWORD };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { ConfigModule } = require('../src/config/config.module') as typeof import('../src/config/config.module');
+    const { AppConfigModule } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('../src/config/app-config.module') as typeof import('../src/config/app-config.module');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { RedisModule } = require('../src/redis/redis.module') as typeof import('../src/redis/redis.module');
-    moduleRef = await Test.createTestingModule({ imports: [ConfigModule, RedisModule] }).compile();
+    moduleRef = await Test.createTestingModule({ imports: [AppConfigModule, RedisModule] }).compile();
     await moduleRef.init();
   });
   afterAll(async () => {

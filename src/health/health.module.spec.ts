@@ -9,7 +9,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { HealthIndicatorResult, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { waitFor } from '../../test/support/wait';
-import { ConfigModule } from '../config/config.module';
+import { AppConfigModule } from '../config/app-config.module';
 import type { HealthCheckDefinition, HealthIndicatorFamily } from './health-check.interface';
 import { HealthIndicator } from './health-indicator.decorator';
 import { HealthModule } from './health.module';
@@ -92,7 +92,7 @@ describe.each<[string, () => AbstractHttpAdapter]>([
       HEALTH_DETAILS_TOKEN: TOKEN,
     });
     const moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule, FakeModule, HealthModule],
+      imports: [AppConfigModule, FakeModule, HealthModule],
     }).compile();
     app = moduleRef.createNestApplication(adapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
