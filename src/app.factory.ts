@@ -6,7 +6,7 @@ import { AppModule } from './app.module';
 import { BodyParser, JSON_BODY_MAX_DEPTH, JSON_BODY_MAX_KEYS, limitedJsonParser } from './common/json-body';
 import { installLingeringClose, LINGER_MAX_MS } from './common/lingering-close';
 import { appConfig, AppConfig } from './config/configuration';
-import { validateEnvironment } from './config/environment';
+import { loadEnvironment } from './config/environment';
 import { genRequestId, installRequestIdHeader } from './logging/request-id';
 import { setupOpenApi } from './openapi/openapi.setup';
 
@@ -21,7 +21,7 @@ export interface CreatedApp {
  */
 export async function createApp(module: Parameters<typeof NestFactory.create>[0] = AppModule): Promise<CreatedApp> {
   // The adapter exists before Nest's ConfigModule: read the (already validated) environment directly.
-  const { BODY_LIMIT_BYTES } = validateEnvironment(process.env);
+  const { BODY_LIMIT_BYTES } = loadEnvironment();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // Idle keep-alive sockets are closed when the server closes; busy ones finish first.

@@ -4,7 +4,7 @@
  * Redis and PostgreSQL point at closed ports (the app boots without them).
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { HealthMonitor } from '../src/health/health-monitor.service';
+import { HealthMonitor } from '../src/health/health-monitor';
 import { createAppWithoutDependencies } from './support/in-process-app';
 
 describe('application composition', () => {

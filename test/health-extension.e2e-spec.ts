@@ -1,66 +1,37 @@
 /**
- * Extending HealthModule: a third dependency, an HTTP upstream, gets its
- * check, timeout, snapshot entry, per-check endpoint and optional flag from
- * one Terminus-style indicator class in its own module and one registration
- * line, without touching HealthController. This is the README's worked
- * example.
+ * Extending the health checks: a third dependency, an HTTP upstream, gets
+ * its check, timeout, snapshot entry, per-check endpoint and optional flag
+ * the way the README's "Adding a health check" says: one file
+ * (support/upstream/upstream.health.ts) and one line in the module that owns
+ * the upstream's client, with no change to HealthModule or its controller.
  */
-import { Injectable, Module } from '@nestjs/common';
-import { HealthCheckAttempt, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigModule } from '../src/config/config.module';
-import { DatabaseHealthIndicator } from '../src/database/database.health';
+import { AppConfigModule } from '../src/config/app-config.module';
 import { DatabaseModule } from '../src/database/database.module';
-import type { HealthCheckDefinition, HealthContributor } from '../src/health/health-check.interface';
 import { HealthModule } from '../src/health/health.module';
 import { LifecycleModule } from '../src/lifecycle/lifecycle.module';
 import { LoggingModule } from '../src/logging/logging.module';
-import { RedisHealthIndicator } from '../src/redis/redis.health';
 import { RedisModule } from '../src/redis/redis.module';
 import { startPostgres, PostgresFixture } from './support/postgres-server';
 import { startRedis, RedisFixture } from './support/redis-server';
+import { UpstreamHealthIndicator } from './support/upstream/upstream.health';
 import { waitFor } from './support/wait';
 
-// --- the worked example: one indicator class in the dependency's own module ---
-@Injectable()
-class UpstreamHealthIndicator implements HealthContributor {
-  constructor(private readonly health: HealthIndicatorService) {}
-
-  healthChecks(): HealthCheckDefinition[] {
-    return [
-      { name: 'upstream', required: false, timeoutMs: 300, check: (key, timeoutMs) => this.ping(key, timeoutMs) },
-    ];
-  }
-
-  private ping(key: string, timeoutMs: number): HealthCheckAttempt {
-    return this.health
-      .check(key)
-      .attempt(async ({ signal }) => {
-        const res = await fetch(`${process.env.UPSTREAM_URL}/status`, { signal });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      })
-      .withTimeout(timeoutMs);
-  }
-}
-
-@Module({ imports: [TerminusModule], providers: [UpstreamHealthIndicator], exports: [UpstreamHealthIndicator] })
+/** Stands in for the module that owns the upstream's client (it already imports TerminusModule). */
+@Module({
+  imports: [TerminusModule],
+  providers: [UpstreamHealthIndicator], // the one line
+})
 class UpstreamModule {}
 
 @Module({
-  imports: [
-    ConfigModule,
-    LoggingModule,
-    LifecycleModule,
-    HealthModule.forRoot({
-      imports: [DatabaseModule, RedisModule, UpstreamModule],
-      indicators: [DatabaseHealthIndicator, RedisHealthIndicator, UpstreamHealthIndicator], // the registration line
-    }),
-  ],
+  imports: [AppConfigModule, LoggingModule, LifecycleModule, DatabaseModule, RedisModule, UpstreamModule, HealthModule],
 })
 class ExtendedAppModule {}
-// -----------------------------------------------------------------------------
 
 describe('a third health check registered without touching the controller', () => {
   let redis: RedisFixture;

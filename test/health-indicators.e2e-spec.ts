@@ -4,10 +4,11 @@
  * redis-server (throwaway fixtures on free loopback ports).
  */
 import { Test, TestingModule } from '@nestjs/testing';
-import { ConfigModule } from '../src/config/config.module';
+import { AppConfigModule } from '../src/config/app-config.module';
 import { DatabaseHealthIndicator } from '../src/database/database.health';
 import { DatabaseModule } from '../src/database/database.module';
 import type { HealthCheckDefinition } from '../src/health/health-check.interface';
+import { healthChecksOf } from '../src/health/health-indicator.explorer';
 import { RedisHealthIndicator } from '../src/redis/redis.health';
 import { RedisModule } from '../src/redis/redis.module';
 import { freePort } from './support/ports';
@@ -22,7 +23,7 @@ async function bootModule(module: unknown, env: Record<string, string>): Promise
   const saved = { ...process.env };
   Object.assign(process.env, { NODE_ENV: 'test', ...env });
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule, module as never] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [AppConfigModule, module as never] }).compile();
     moduleRef.useLogger(false);
     await moduleRef.init();
     return moduleRef;
@@ -46,7 +47,7 @@ describe('DatabaseHealthIndicator against PostgreSQL', () => {
   beforeAll(async () => {
     pg = await startPostgres();
     moduleRef = await bootModule(DatabaseModule, { DATABASE_URL: pg.url(), DB_STATEMENT_TIMEOUT_MS: '1000' });
-    [db] = moduleRef.get(DatabaseHealthIndicator).healthChecks();
+    [db] = healthChecksOf(moduleRef.get(DatabaseHealthIndicator));
   });
   afterAll(async () => {
     await moduleRef?.close();
@@ -102,7 +103,7 @@ describe('DatabaseHealthIndicator before the DataSource has connected', () => {
       DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/app`,
     });
     try {
-      const [db] = moduleRef.get(DatabaseHealthIndicator).healthChecks();
+      const [db] = healthChecksOf(moduleRef.get(DatabaseHealthIndicator));
       const { entry, ms } = await run(db);
       expect(entry).toMatchObject({ status: 'down', message: 'connection refused' });
       expect(ms).toBeLessThan(100);

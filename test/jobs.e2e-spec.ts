@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
-import type { Job, JobPage } from '../src/jobs/job.entity';
+import type { Job, JobPage } from '../src/jobs/dto/job.dto';
 import { isValidPath } from '../src/jobs/job-transitions';
 import { JOB_STATUSES } from '../src/jobs/jobs.constants';
 import { AppProcess, ensureBuilt, startApp } from './support/app-process';

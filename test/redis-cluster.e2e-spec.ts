@@ -6,9 +6,9 @@
  */
 import { Test, TestingModule } from '@nestjs/testing';
 import { Cluster } from 'ioredis';
-import type { Job, JobPage } from '../src/jobs/job.entity';
+import type { Job, JobPage } from '../src/jobs/dto/job.dto';
 import { getRedisToken } from '../src/redis/redis.constants';
-import { RedisConnections } from '../src/redis/redis-connections.service';
+import { RedisConnections } from '../src/redis/redis-connections';
 import { RedisHealthIndicator } from '../src/redis/redis.health';
 import { AppProcess, ensureBuilt, startApp } from './support/app-process';
 import { PostgresFixture, startPostgres } from './support/postgres-server';
@@ -161,11 +161,12 @@ describe('RedisModule on the cluster, in process', () => {
 
   beforeAll(async () => {
     process.env = { ...saved, REDIS__CLUSTER_NODES: cluster.nodeList(), REDIS__PASSWORD: PASSWORD };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { ConfigModule } = require('../src/config/config.module') as typeof import('../src/config/config.module');
+    const { AppConfigModule } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('../src/config/app-config.module') as typeof import('../src/config/app-config.module');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { RedisModule } = require('../src/redis/redis.module') as typeof import('../src/redis/redis.module');
-    moduleRef = await Test.createTestingModule({ imports: [ConfigModule, RedisModule] }).compile();
+    moduleRef = await Test.createTestingModule({ imports: [AppConfigModule, RedisModule] }).compile();
     await moduleRef.init();
   });
   afterAll(async () => {

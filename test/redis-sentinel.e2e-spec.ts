@@ -6,7 +6,7 @@
  */
 import { Test, TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
-import type { Job } from '../src/jobs/job.entity';
+import type { Job } from '../src/jobs/dto/job.dto';
 import { AppProcess, ensureBuilt, startApp } from './support/app-process';
 import { PostgresFixture, startPostgres } from './support/postgres-server';
 import { SentinelTopology, startSentinelTopology } from './support/redis-topologies';
@@ -74,11 +74,12 @@ describe('RedisModule on Sentinel, in process', () => {
       REDIS__SENTINEL_PASSWORD: SENTINEL_PASSWORD,
       REDIS__CACHE_DB: '2',
     };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { ConfigModule } = require('../src/config/config.module') as typeof import('../src/config/config.module');
+    const { AppConfigModule } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('../src/config/app-config.module') as typeof import('../src/config/app-config.module');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { RedisModule } = require('../src/redis/redis.module') as typeof import('../src/redis/redis.module');
-    moduleRef = await Test.createTestingModule({ imports: [ConfigModule, RedisModule] }).compile();
+    moduleRef = await Test.createTestingModule({ imports: [AppConfigModule, RedisModule] }).compile();
     await moduleRef.init();
   });
   afterAll(async () => {

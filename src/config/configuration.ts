@@ -1,14 +1,15 @@
 import { registerAs } from '@nestjs/config';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EnvironmentVariables, validateEnvironment } from './environment';
+import { resolveRedisTopology } from '../redis/redis-topology';
+import { EnvironmentVariables, loadEnvironment } from './environment';
 
 /**
  * Typed configuration sections. Each is derived from the validated
- * environment (validation itself runs once in ConfigModule and, before Nest
+ * environment (parsed once by loadEnvironment, for ConfigModule and, before Nest
  * starts, in main.ts so that a bad variable exits with a one-line message).
  */
-const env = (): EnvironmentVariables => validateEnvironment(process.env);
+const env = (): EnvironmentVariables => loadEnvironment();
 
 /**
  * The version in the nearest package.json above this module: the repo root
@@ -127,9 +128,6 @@ export function resolveRedis(e: EnvironmentVariables): RedisEndpoint {
   return { ...base, host: e.REDIS__HOST, port: e.REDIS__PORT };
 }
 
-/** How the service reaches Redis; chosen by which variables are set (validateEnvironment allows one). */
-export type RedisTopology = 'standalone' | 'sentinel' | 'cluster';
-
 export interface RedisNode {
   host: string;
   port: number;
@@ -140,12 +138,6 @@ const toNodes = (list: string[]): RedisNode[] =>
     const i = entry.lastIndexOf(':');
     return { host: entry.slice(0, i), port: Number(entry.slice(i + 1)) };
   });
-
-export function resolveRedisTopology(e: EnvironmentVariables): RedisTopology {
-  if (e.REDIS__CLUSTER_NODES?.length) return 'cluster';
-  if (e.REDIS__SENTINELS?.length) return 'sentinel';
-  return 'standalone';
-}
 
 /**
  * The job store's key prefix. Without JOBS_KEY_PREFIX: `app:jobs:` (the

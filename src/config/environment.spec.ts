@@ -1,5 +1,6 @@
 import { ConfigValidationError, validateEnvironment } from './environment';
-import { resolveJobsKeyPrefix, resolvePostgres, resolveRedis, resolveRedisTopology } from './configuration';
+import { resolveRedisTopology } from '../redis/redis-topology';
+import { resolveJobsKeyPrefix, resolvePostgres, resolveRedis } from './configuration';
 
 const failures = (env: Record<string, string>): string[] => {
   try {

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { redisTopologyErrors } from '../redis/redis-topology';
 import {
   ArrayMinSize,
   IsBoolean,
@@ -332,62 +333,21 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   if (env.HEALTH_CHECK_TIMEOUT_MS >= env.HEALTH_READINESS_BUDGET_MS) {
     lines.push('HEALTH_CHECK_TIMEOUT_MS: must be below HEALTH_READINESS_BUDGET_MS');
   }
+  // Which variables are set decides the Redis topology: its rules live with Redis.
   lines.push(...redisTopologyErrors(env, new Set(Object.keys(present))));
   if (lines.length > 0) throw new ConfigValidationError(lines);
   return env;
 }
 
-/** Variables that choose where a standalone server is; none of them may be set with another topology. */
-const STANDALONE_ADDRESS = ['REDIS_URL', 'REDIS_PRIMARY_ENDPOINT', 'REDIS__HOST', 'REDIS__PORT'] as const;
-const NAMED_DB_VARIABLES = ['REDIS__CACHE_DB', 'REDIS__SESSION_DB', 'REDIS__PUBSUB_DB'] as const;
-
-/** A Redis Cluster hash tag: the first `{`, then at least one character before the next `}`. */
-export const hasHashTag = (key: string): boolean => /^[^{]*\{[^}]+\}/.test(key);
+let lastParse: { source: string; env: EnvironmentVariables } | undefined;
 
 /**
- * Cross-variable rules of the Redis topology: standalone (the default),
- * Sentinel (REDIS__SENTINELS + REDIS__SENTINEL_MASTER) or Cluster
- * (REDIS__CLUSTER_NODES), exactly one at a time. One line per offending
- * variable, naming the variables it clashes with.
+ * The environment validated once: ConfigModule's `validate`, every section
+ * and the adapter (before Nest starts) share one parse. It is parsed again
+ * only when the variables change, as tests do between the apps they build.
  */
-function redisTopologyErrors(env: EnvironmentVariables, set: ReadonlySet<string>): string[] {
-  const lines: string[] = [];
-  const sentinel = set.has('REDIS__SENTINELS');
-  const cluster = set.has('REDIS__CLUSTER_NODES');
-  const standalone = STANDALONE_ADDRESS.filter((name) => set.has(name));
-  if (sentinel && cluster) {
-    lines.push('REDIS__CLUSTER_NODES: cannot be combined with REDIS__SENTINELS; choose one Redis topology');
-  }
-  const chosen = cluster ? 'REDIS__CLUSTER_NODES' : sentinel ? 'REDIS__SENTINELS' : undefined;
-  if (chosen) {
-    for (const name of standalone) {
-      lines.push(
-        `${name}: cannot be combined with ${chosen}; a standalone address and another topology exclude each other`,
-      );
-    }
-  }
-  if (sentinel && !set.has('REDIS__SENTINEL_MASTER')) {
-    lines.push(
-      'REDIS__SENTINEL_MASTER: required with REDIS__SENTINELS (the name the sentinels monitor the primary under)',
-    );
-  }
-  if (!sentinel) {
-    for (const name of ['REDIS__SENTINEL_MASTER', 'REDIS__SENTINEL_PASSWORD'].filter((n) => set.has(n))) {
-      lines.push(`${name}: only applies with REDIS__SENTINELS`);
-    }
-  }
-  if (cluster) {
-    for (const name of NAMED_DB_VARIABLES.filter((n) => set.has(n))) {
-      lines.push(
-        `${name}: Redis Cluster has only database 0, so named logical databases cannot be used with REDIS__CLUSTER_NODES`,
-      );
-    }
-    if (env.REDIS__DB !== 0) lines.push('REDIS__DB: Redis Cluster has only database 0');
-    if (env.JOBS_KEY_PREFIX !== undefined && !hasHashTag(env.JOBS_KEY_PREFIX)) {
-      lines.push(
-        'JOBS_KEY_PREFIX: needs a hash tag such as {app:jobs}: with REDIS__CLUSTER_NODES, so that a job and its indexes share one cluster slot',
-      );
-    }
-  }
-  return lines;
+export function loadEnvironment(raw: Record<string, unknown> = process.env): EnvironmentVariables {
+  const source = JSON.stringify(raw);
+  if (lastParse?.source !== source) lastParse = { source, env: validateEnvironment(raw) };
+  return lastParse.env;
 }

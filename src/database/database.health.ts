@@ -1,43 +1,34 @@
 import { Injectable } from '@nestjs/common';
-import {
-  HealthCheckAttempt,
-  HealthIndicatorResult,
-  HealthIndicatorService,
-  TypeOrmHealthIndicator,
-} from '@nestjs/terminus';
+import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
-import type { HealthCheckDefinition, HealthContributor } from '../health/health-check.interface';
-import { DatabaseConnection } from './database-connection.service';
+import type { HealthCheckOutcome, HealthIndicatorCheck } from '../health/health-check.interface';
+import { HealthIndicator } from '../health/health-indicator.decorator';
+import { DatabaseConnection } from './database-connection';
 
 /**
- * `db`: Terminus' TypeORM ping (`SELECT 1`) on the application's own
- * DataSource (its pool), never a connection of its own, bounded by
- * `.withTimeout()`. Down at once while the DataSource is not connected: the
- * ping would otherwise wait for a pool that does not exist yet.
+ * `db`: `SELECT 1` on the application's own DataSource (its pool), never a
+ * connection of its own, as a Terminus attempt under the check's deadline.
+ * Down at once while the DataSource is not connected: the query would
+ * otherwise wait for a pool that does not exist yet.
+ *
+ * The query is ours rather than Terminus' `TypeOrmHealthIndicator.pingCheck`
+ * because the check must see the query itself: the attempt's timeout answers
+ * while the query still runs, and a hung server must get one ping, not one
+ * per run.
  */
 @Injectable()
-export class DatabaseHealthIndicator implements HealthContributor {
+@HealthIndicator({ name: 'db', scope: 'shared' })
+export class DatabaseHealthIndicator implements HealthIndicatorCheck {
   /** The last ping's query until it settles. */
   private inFlight?: Promise<unknown>;
 
   constructor(
     private readonly health: HealthIndicatorService,
-    private readonly typeOrm: TypeOrmHealthIndicator,
     private readonly dataSource: DataSource,
     private readonly connection: DatabaseConnection,
   ) {}
 
-  healthChecks(): HealthCheckDefinition[] {
-    return [
-      {
-        name: 'db',
-        check: (key, timeoutMs) => this.ping(key, timeoutMs),
-        details: () => Promise.resolve(this.connection.describe()),
-      },
-    ];
-  }
-
-  ping(key: string, timeoutMs: number): HealthCheckAttempt | HealthIndicatorResult {
+  check(key: string, timeoutMs: number): HealthCheckOutcome | HealthIndicatorResult {
     if (!this.dataSource.isInitialized) {
       const failure = this.connection.lastFailure;
       return this.health.check(key).down({
@@ -49,13 +40,16 @@ export class DatabaseHealthIndicator implements HealthContributor {
       // Still waiting on the last ping (pg's query_timeout ends it): a hung server gets one, not one per run.
       return this.health.check(key).down({ message: 'timeout', reason: 'the previous ping has not returned yet' });
     }
-    // The ping runs on the app's DataSource; its query is tracked because the attempt's timeout
-    // answers while the query is still running.
-    const connection = new Proxy(this.dataSource, {
-      get: (target, property, receiver): unknown =>
-        property === 'query' ? (sql: string) => this.track(target.query(sql)) : Reflect.get(target, property, receiver),
-    });
-    return this.typeOrm.pingCheck(key, { connection }).withTimeout(timeoutMs);
+    return this.health
+      .check(key)
+      .attempt(async () => {
+        await this.track(this.dataSource.query('SELECT 1'));
+      })
+      .withTimeout(timeoutMs);
+  }
+
+  details(): Promise<Record<string, unknown>> {
+    return Promise.resolve(this.connection.describe());
   }
 
   private track(query: Promise<unknown>): Promise<unknown> {

@@ -3,7 +3,7 @@ import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import type { HealthConfig } from '../config/configuration';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
 import { HealthAnswers } from './health-answers';
-import { HealthMonitor } from './health-monitor.service';
+import { HealthMonitor } from './health-monitor';
 
 const config = {
   checkTimeoutMs: 100,
@@ -33,22 +33,14 @@ describe('HealthAnswers', () => {
     jest.useFakeTimers({ now: 1_000_000 });
     healthy = true;
     hang = false;
-    monitor = new HealthMonitor(
-      [
-        {
-          healthChecks: () => [
-            {
-              name: 'db',
-              check: (k) =>
-                hang
-                  ? new Promise(() => undefined)
-                  : Promise.resolve({ [k]: { status: healthy ? 'up' : 'down', message: 'timeout' } }),
-            },
-          ],
-        },
-      ],
-      config,
-    );
+    monitor = new HealthMonitor(config);
+    monitor.register({
+      name: 'db',
+      check: (k) =>
+        hang
+          ? new Promise(() => undefined)
+          : Promise.resolve({ [k]: { status: healthy ? 'up' : 'down', message: 'timeout' } }),
+    });
     gate = new ShutdownGate();
     answers = new HealthAnswers(monitor, gate, health);
     monitor.onApplicationBootstrap();

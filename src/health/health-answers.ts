@@ -1,7 +1,7 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
-import { HealthMonitor } from './health-monitor.service';
+import { HealthMonitor } from './health-monitor';
 import type { CheckView } from './health-snapshot';
 import { HealthAnswer, readinessAnswer, snapshotIndicator, startupAnswer } from './health.views';
 

@@ -1,6 +1,3 @@
-/** Injection token: the contributor instances given to HealthModule.forRoot. */
-export const HEALTH_CONTRIBUTORS = Symbol('HEALTH_CONTRIBUTORS');
-
 /** Names a check may have: they become URL path segments. */
 export const CHECK_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 

@@ -6,7 +6,8 @@ import { HealthAnswers } from './health-answers';
 import { HealthDetailsAuth } from './health-details.auth';
 import { CheckRoute, LivenessRoute, ReadinessRoute, StartupRoute } from './health.openapi';
 import { ExcludeChecksPipe, KnownCheckPipe } from './health.pipes';
-import type { HealthAnswer, HealthBody, LivenessBody } from './health.views';
+import type { HealthBody, LivenessBody } from './health-body.dto';
+import type { HealthAnswer } from './health.views';
 
 type Body = HealthBody | Promise<HealthBody>;
 

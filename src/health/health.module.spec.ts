@@ -9,8 +9,9 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { HealthIndicatorResult, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { waitFor } from '../../test/support/wait';
-import { ConfigModule } from '../config/config.module';
-import type { HealthCheckDefinition, HealthContributor } from './health-check.interface';
+import { AppConfigModule } from '../config/app-config.module';
+import type { HealthCheckDefinition, HealthIndicatorFamily } from './health-check.interface';
+import { HealthIndicator } from './health-indicator.decorator';
 import { HealthModule } from './health.module';
 
 const TOKEN = 'module-test-details-token-0123456789';
@@ -18,7 +19,8 @@ const INTERVAL_MS = 100;
 
 /** A dependency whose state the test sets; counts the calls the monitor makes. */
 @Injectable()
-class FakeIndicator implements HealthContributor {
+@HealthIndicator({ name: 'fake' })
+class FakeIndicator implements HealthIndicatorFamily {
   readonly state = { fake: 'up', optional: 'up' };
   calls = 0;
 
@@ -41,7 +43,7 @@ class FakeIndicator implements HealthContributor {
   }
 }
 
-@Module({ imports: [TerminusModule], providers: [FakeIndicator], exports: [FakeIndicator] })
+@Module({ imports: [TerminusModule], providers: [FakeIndicator] })
 class FakeModule {}
 
 interface Answer {
@@ -90,7 +92,7 @@ describe.each<[string, () => AbstractHttpAdapter]>([
       HEALTH_DETAILS_TOKEN: TOKEN,
     });
     const moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule, HealthModule.forRoot({ imports: [FakeModule], indicators: [FakeIndicator] })],
+      imports: [AppConfigModule, FakeModule, HealthModule],
     }).compile();
     app = moduleRef.createNestApplication(adapter(), { logger: false });
     await app.listen(0, '127.0.0.1');

@@ -1,53 +1,28 @@
-import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
-import { HEALTH_CONTRIBUTORS } from './health.constants';
 import { HealthController, ReadyController } from './health.controller';
 import { HealthAnswers } from './health-answers';
 import { HealthDetailsAuth } from './health-details.auth';
-import type { HealthContributor } from './health-check.interface';
-import { HealthMonitor } from './health-monitor.service';
-
-export interface HealthModuleOptions {
-  /** Modules that provide and export the indicators below. */
-  imports: ModuleMetadata['imports'];
-  /** Indicator classes (`*.health.ts`), each exported by one of `imports`. */
-  indicators: Type<HealthContributor>[];
-}
+import { HealthIndicatorExplorer } from './health-indicator.explorer';
+import { HealthMonitor } from './health-monitor';
 
 /**
- * Composes checks; knows nothing about how any dependency is reached.
- * Adding a dependency = one indicator class in its own module + one entry in
- * `indicators` (see README, "Adding a health check").
- *
- * `forRoot` is written by hand rather than with ConfigurableModuleBuilder:
- * its options are modules to import and classes to inject, which the
- * builder's options provider cannot turn into imports and `inject`.
+ * The probes over the monitor's snapshot. Knows no dependency: the checks
+ * are the providers marked with `@HealthIndicator()` in whichever modules
+ * the application imports, found at init (health-indicator.explorer.ts).
  * Exports the monitor, for readers of the snapshot such as MetricsModule.
  */
-@Module({})
-export class HealthModule {
-  static forRoot(options: HealthModuleOptions): DynamicModule {
-    return {
-      module: HealthModule,
-      imports: [
-        // No per-request error log from HealthCheckService: the monitor logs each state change once.
-        TerminusModule.forRoot({ logger: false }),
-        LifecycleModule,
-        ...(options.imports ?? []),
-      ],
-      controllers: [HealthController, ReadyController],
-      providers: [
-        {
-          provide: HEALTH_CONTRIBUTORS,
-          useFactory: (...indicators: HealthContributor[]) => indicators,
-          inject: options.indicators,
-        },
-        HealthMonitor,
-        HealthAnswers,
-        HealthDetailsAuth,
-      ],
-      exports: [HealthMonitor],
-    };
-  }
-}
+@Module({
+  imports: [
+    // No per-request error log from HealthCheckService: the monitor logs each state change once.
+    TerminusModule.forRoot({ logger: false }),
+    DiscoveryModule,
+    LifecycleModule,
+  ],
+  controllers: [HealthController, ReadyController],
+  providers: [HealthMonitor, HealthIndicatorExplorer, HealthAnswers, HealthDetailsAuth],
+  exports: [HealthMonitor],
+})
+export class HealthModule {}

@@ -14,19 +14,13 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { HEALTH_DETAILS_SECURITY } from './health.constants';
-import {
-  CheckEntrySchema,
-  ErrorBodySchema,
-  HEALTH_EXAMPLES,
-  HealthBodySchema,
-  LivenessBodySchema,
-} from './health.schemas';
+import { CheckEntry, ErrorBody, HealthBody, LivenessBody } from './health-body.dto';
 
 /**
  * The probe routes' decorators, composed once per kind of route so that
  * `/health/ready` and `/ready` cannot drift apart. What they cannot say
  * (the body of `degraded`, per-check `responseTime`/`since`) is in the
- * schema classes of health.schemas.ts.
+ * body classes of health-body.dto.ts.
  */
 
 const NO_STORE = {
@@ -45,11 +39,11 @@ type Examples = Record<string, { summary: string; value: unknown }>;
  * `responseTime`/`since`), examples, `no-store` and the optional details token.
  */
 function HealthCheckRoute(summary: string, description: string, ok: Examples, unavailable: Examples) {
-  const body = { $ref: getSchemaPath(HealthBodySchema) };
+  const body = { $ref: getSchemaPath(HealthBody) };
   return applyDecorators(
     NoStore(),
-    // HealthBodySchema refers to CheckEntrySchema by $ref only, so both are registered.
-    ApiExtraModels(HealthBodySchema, CheckEntrySchema),
+    // HealthBody refers to CheckEntry by $ref only, so both are registered.
+    ApiExtraModels(HealthBody, CheckEntry),
     ApiOperation({ summary, description }),
     ApiOkResponse({ schema: body, headers: NO_STORE, examples: ok }),
     ApiServiceUnavailableResponse({ schema: body, headers: NO_STORE, examples: unavailable }),
@@ -71,7 +65,7 @@ export function LivenessRoute() {
       summary: 'Liveness (`/health` and `/health/live`)',
       description: 'The process can serve. Checks no dependency and stays 200 while draining; never 503.',
     }),
-    ApiOkResponse({ description: 'The process is alive.', type: LivenessBodySchema, headers: NO_STORE }),
+    ApiOkResponse({ description: 'The process is alive.', type: LivenessBody, headers: NO_STORE }),
   );
 }
 
@@ -97,7 +91,7 @@ export function ReadinessRoute() {
     }),
     ApiBadRequestResponse({
       description: '`exclude` names an unknown check.',
-      type: ErrorBodySchema,
+      type: ErrorBody,
       headers: NO_STORE,
       example: { statusCode: 400, message: 'unknown health check in exclude: nope', error: 'Bad Request' },
     }),
@@ -129,9 +123,78 @@ export function CheckRoute(summary: string) {
     }),
     ApiNotFoundResponse({
       description: 'No check has that name.',
-      type: ErrorBodySchema,
+      type: ErrorBody,
       headers: NO_STORE,
       example: { statusCode: 404, message: "unknown health check 'nope'", error: 'Not Found' },
     }),
   );
 }
+
+const since = '2025-01-01T12:00:00.000Z';
+const up: CheckEntry = { status: 'up', responseTime: 0.84, since };
+const downRefused: CheckEntry = { status: 'down', message: 'connection refused', responseTime: 1.9, since };
+
+/** Example bodies, named as they appear in the document. */
+const HEALTH_EXAMPLES = {
+  ok: {
+    summary: 'every check up',
+    value: { status: 'ok', info: { db: up, redis: up }, error: {}, details: { db: up, redis: up } },
+  },
+  degraded: {
+    summary: 'an optional check down',
+    value: {
+      status: 'degraded',
+      info: { db: up, redis: up },
+      error: { 'redis-cache': downRefused },
+      details: { db: up, redis: up, 'redis-cache': downRefused },
+    },
+  },
+  error: {
+    summary: 'a required check down',
+    value: {
+      status: 'error',
+      info: { db: up },
+      error: { redis: downRefused },
+      details: { db: up, redis: downRefused },
+    },
+  },
+  shuttingDown: {
+    summary: 'draining after SIGTERM',
+    value: { status: 'shutting_down', info: { db: up, redis: up }, error: {}, details: { db: up, redis: up } },
+  },
+  authorized: {
+    summary: 'with the details token (Authorization: Bearer …)',
+    value: {
+      status: 'error',
+      info: {},
+      error: {
+        redis: {
+          ...downRefused,
+          message: 'authentication failed',
+          required: true,
+          checkedAt: since,
+          reason: 'WRONGPASS invalid username-password pair or user is disabled.',
+          details: { host: 'redis', port: 6379, db: 0 },
+        },
+      },
+      details: {},
+    },
+  },
+  oneUp: {
+    summary: 'the check is up',
+    value: { status: 'ok', info: { redis: up }, error: {}, details: { redis: up } },
+  },
+  oneDown: {
+    summary: 'the check is down',
+    value: { status: 'error', info: {}, error: { redis: downRefused }, details: { redis: downRefused } },
+  },
+  startupPending: {
+    summary: 'a required check has not been up yet',
+    value: {
+      status: 'error',
+      info: { db: up },
+      error: { redis: { status: 'down', message: 'pending', responseTime: null, since: null } },
+      details: { db: up, redis: { status: 'down', message: 'pending', responseTime: null, since: null } },
+    },
+  },
+} as const;

@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException, PipeTransform } from '@nestjs/common';
 import { HEALTH_MESSAGES } from './health.constants';
-import { HealthMonitor } from './health-monitor.service';
+import { HealthMonitor } from './health-monitor';
 
 const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
 

@@ -1,39 +1,6 @@
-import type {
-  HealthCheckResult,
-  HealthCheckStatus,
-  HealthIndicatorResult,
-  HealthIndicatorStatus,
-} from '@nestjs/terminus';
+import type { HealthCheckResult, HealthCheckStatus, HealthIndicatorResult } from '@nestjs/terminus';
+import type { CheckEntry, HealthBody } from './health-body.dto';
 import type { CheckView } from './health-snapshot';
-
-/** The liveness body: no dependency in it. */
-export interface LivenessBody {
-  status: 'ok';
-  timestamp: string;
-  version: string;
-  uptime_seconds: number;
-}
-
-export interface CheckEntry {
-  status: HealthIndicatorStatus;
-  message?: string;
-  responseTime: number | null;
-  since: string | null;
-  // authorized only
-  required?: boolean;
-  checkedAt?: string | null;
-  reason?: string;
-  data?: Record<string, unknown>;
-  details?: Record<string, unknown>;
-}
-
-/** Terminus' body shape with per-check responseTime and since. */
-export interface HealthBody {
-  status: HealthCheckStatus;
-  info: Record<string, CheckEntry>;
-  error: Record<string, CheckEntry>;
-  details: Record<string, CheckEntry>;
-}
 
 export interface HealthAnswer {
   httpStatus: 200 | 503;

@@ -4,7 +4,7 @@ import { jobsConfig, JobsConfig } from '../config/configuration';
 import type { RedisClient } from '../redis/redis.constants';
 import { InjectRedis } from '../redis/redis.decorators';
 import { encodeCursor } from './job-cursor';
-import { Job, JobHistoryEntry } from './job.entity';
+import { Job, JobHistoryEntry } from './dto/job.dto';
 import { isTerminal, sourcesOf } from './job-transitions';
 import { JOB_STATUSES, JobStatus, JobTargetStatus } from './jobs.constants';
 

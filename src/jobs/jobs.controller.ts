@@ -28,7 +28,7 @@ import { CorrelationId } from './correlation-id';
 import { CreateJobDto } from './dto/create-job.dto';
 import { ListJobsQuery } from './dto/list-jobs.query';
 import { UpdateJobDto } from './dto/update-job.dto';
-import { Job, JobPage } from './job.entity';
+import { Job, JobPage } from './dto/job.dto';
 import { JobStoreUnavailableFilter, STORE_UNAVAILABLE_BODY } from './job-store-unavailable.filter';
 import { JobIdPipe, JobsValidationPipe } from './jobs-validation.pipe';
 import { JOBS_MESSAGES } from './jobs.constants';

@@ -4,7 +4,7 @@ import { CreateJobDto } from './dto/create-job.dto';
 import { ListJobsQuery } from './dto/list-jobs.query';
 import { UpdateJobDto } from './dto/update-job.dto';
 import { decodeCursor } from './job-cursor';
-import { Job, JobPage } from './job.entity';
+import { Job, JobPage } from './dto/job.dto';
 import { JobStore } from './job-store';
 import { JOBS_LIST_DEFAULT_LIMIT, JOBS_MESSAGES } from './jobs.constants';
 

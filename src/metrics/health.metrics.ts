@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
-import { HealthMonitor } from '../health/health-monitor.service';
+import { HealthMonitor } from '../health/health-monitor';
 import type { CheckView } from '../health/health-snapshot';
 import { METRIC_NAMES } from './metrics.constants';
 

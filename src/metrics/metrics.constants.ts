@@ -1,11 +1,9 @@
-/** Series names, shared by the collectors, the tests and docs/OBSERVABILITY.md. */
+/** Series names of this module's collectors (Redis and PostgreSQL name their own), shared with the tests and docs/OBSERVABILITY.md. */
 export const METRIC_NAMES = {
   httpDuration: 'http_request_duration_seconds',
   checkStatus: 'health_check_status',
   checkDuration: 'health_check_duration_seconds',
   checkLastChange: 'health_check_last_change_timestamp_seconds',
-  redisConnected: 'redis_client_connected',
-  dbPool: 'db_pool_connections',
   logLinesDropped: 'log_lines_dropped_total',
 } as const;
 

@@ -1,7 +1,7 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Cluster, Redis } from 'ioredis';
 import { RedisHealthIndicator, parseClusterSlots, parseInfo } from './redis.health';
-import type { LastFailure, RedisConnections } from './redis-connections.service';
+import type { LastFailure, RedisConnections } from './redis-connections';
 
 function indicatorWith(
   client: Partial<Redis> | Cluster,

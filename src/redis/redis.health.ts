@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { HealthCheckAttempt, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { Cluster } from 'ioredis';
-import type { HealthCheckDefinition, HealthContributor } from '../health/health-check.interface';
+import type { HealthCheckDefinition, HealthIndicatorFamily } from '../health/health-check.interface';
+import { HealthIndicator } from '../health/health-indicator.decorator';
 import { RedisClient, RedisClientName, redisCheckName } from './redis.constants';
-import { RedisConnections } from './redis-connections.service';
+import { RedisConnections } from './redis-connections';
 
 const INFO_TEXT_FIELDS = ['redis_version', 'used_memory_human'];
 const INFO_COUNTER_FIELDS = ['connected_clients', 'uptime_in_seconds'];
@@ -88,7 +89,8 @@ export function parseClusterSlots(reply: unknown): ClusterShard[] {
  * still waiting on a hung server.
  */
 @Injectable()
-export class RedisHealthIndicator implements HealthContributor {
+@HealthIndicator({ name: 'redis', scope: 'shared' })
+export class RedisHealthIndicator implements HealthIndicatorFamily {
   /** Clients whose last probe has not settled yet. */
   private readonly inFlight = new Set<RedisClientName>();
 

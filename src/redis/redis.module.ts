@@ -4,8 +4,10 @@ import { Module } from '@nestjs/common';
 import { redisConfig, RedisConfig } from '../config/configuration';
 import { buildClusterModuleOptions, buildRedisModuleOptions } from './redis-options';
 import { getRedisToken, REDIS_CLIENT_NAMES } from './redis.constants';
-import { RedisConnections } from './redis-connections.service';
+import { RedisConnections } from './redis-connections';
 import { RedisHealthIndicator } from './redis.health';
+import { RedisMetrics } from './redis.metrics';
+import { MetricsRegistryModule } from '../metrics/metrics-registry.module';
 
 /** One provider per client name; a named client that config does not enable is `null`. */
 const clientProviders = REDIS_CLIENT_NAMES.map((name) => ({
@@ -16,8 +18,8 @@ const clientProviders = REDIS_CLIENT_NAMES.map((name) => ({
 
 /**
  * The single owner of every Redis client (built by @liaoliaots/nestjs-redis
- * on ioredis). Exports the clients (via `@InjectRedis(name)`) and the Redis
- * health indicator.
+ * on ioredis). Exports the clients (via `@InjectRedis(name)`); provides
+ * their health check (found by HealthModule) and their gauge.
  *
  * Both of the library's modules are imported and the configured topology
  * decides which one gets clients: its RedisModule builds standalone and
@@ -27,6 +29,7 @@ const clientProviders = REDIS_CLIENT_NAMES.map((name) => ({
 @Module({
   imports: [
     TerminusModule,
+    MetricsRegistryModule,
     NestRedisModule.forRootAsync({
       inject: [redisConfig.KEY],
       useFactory: (...args: unknown[]) => buildRedisModuleOptions(args[0] as RedisConfig),
@@ -36,7 +39,7 @@ const clientProviders = REDIS_CLIENT_NAMES.map((name) => ({
       useFactory: (...args: unknown[]) => buildClusterModuleOptions(args[0] as RedisConfig),
     }),
   ],
-  providers: [RedisConnections, RedisHealthIndicator, ...clientProviders],
-  exports: [RedisHealthIndicator, RedisConnections, ...clientProviders.map((p) => p.provide)],
+  providers: [RedisConnections, RedisHealthIndicator, RedisMetrics, ...clientProviders],
+  exports: [RedisConnections, ...clientProviders.map((p) => p.provide)],
 })
 export class RedisModule {}

@@ -1,20 +1,19 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { FAILURE_CLASSES } from '../common/redact';
 import type { HealthCheckStatus, HealthIndicatorStatus } from '@nestjs/terminus';
-import type { CheckEntry, HealthBody, LivenessBody } from './health.views';
 
 /**
- * OpenAPI schemas of the probe bodies, for the routes' `@ApiOkResponse`…
- * decorators (health.openapi.ts). Documentation only: the handlers return
- * the plain objects built in health.views.ts, and these classes are kept in
- * step with those interfaces by `implements`.
+ * The probe bodies, declared once: the types the handlers return (built as
+ * plain objects in health.views.ts) and, through their decorators, the
+ * OpenAPI schemas of the routes (health.openapi.ts).
  */
 
 const OVERALL_STATUSES: HealthCheckStatus[] = ['ok', 'degraded', 'error', 'shutting_down'];
 const CHECK_STATUSES: HealthIndicatorStatus[] = ['up', 'degraded', 'down'];
 const FAILURE_MESSAGES = [...FAILURE_CLASSES];
 
-export class LivenessBodySchema implements LivenessBody {
+/** The liveness body: no dependency in it. */
+export class LivenessBody {
   @ApiProperty({ enum: ['ok'], example: 'ok' })
   status: 'ok';
 
@@ -28,7 +27,8 @@ export class LivenessBodySchema implements LivenessBody {
   uptime_seconds: number;
 }
 
-export class CheckEntrySchema implements CheckEntry {
+/** One check in a body: the public view, plus the authorized-only fields. */
+export class CheckEntry {
   @ApiProperty({ enum: CHECK_STATUSES, description: '`degraded`: impaired but serving.' })
   status: HealthIndicatorStatus;
 
@@ -87,9 +87,10 @@ export class CheckEntrySchema implements CheckEntry {
   details?: Record<string, unknown>;
 }
 
-const CHECK_MAP = { type: 'object', additionalProperties: { $ref: getSchemaPath(CheckEntrySchema) } } as const;
+const CHECK_MAP = { type: 'object', additionalProperties: { $ref: getSchemaPath(CheckEntry) } } as const;
 
-export class HealthBodySchema implements HealthBody {
+/** Terminus' body shape with per-check responseTime and since. */
+export class HealthBody {
   @ApiProperty({
     enum: OVERALL_STATUSES,
     description: '`degraded` (still 200): a check is impaired but serving, or only optional checks are down.',
@@ -107,7 +108,7 @@ export class HealthBodySchema implements HealthBody {
 }
 
 /** Nest's error body (400 bad exclude, 404 unknown check). */
-export class ErrorBodySchema {
+export class ErrorBody {
   @ApiProperty({ example: 404 })
   statusCode: number;
 
@@ -117,72 +118,3 @@ export class ErrorBodySchema {
   @ApiProperty({ example: 'Not Found' })
   error: string;
 }
-
-const since = '2025-01-01T12:00:00.000Z';
-const up: CheckEntry = { status: 'up', responseTime: 0.84, since };
-const downRefused: CheckEntry = { status: 'down', message: 'connection refused', responseTime: 1.9, since };
-
-/** Example bodies, named as they appear in the document. */
-export const HEALTH_EXAMPLES = {
-  ok: {
-    summary: 'every check up',
-    value: { status: 'ok', info: { db: up, redis: up }, error: {}, details: { db: up, redis: up } },
-  },
-  degraded: {
-    summary: 'an optional check down',
-    value: {
-      status: 'degraded',
-      info: { db: up, redis: up },
-      error: { 'redis-cache': downRefused },
-      details: { db: up, redis: up, 'redis-cache': downRefused },
-    },
-  },
-  error: {
-    summary: 'a required check down',
-    value: {
-      status: 'error',
-      info: { db: up },
-      error: { redis: downRefused },
-      details: { db: up, redis: downRefused },
-    },
-  },
-  shuttingDown: {
-    summary: 'draining after SIGTERM',
-    value: { status: 'shutting_down', info: { db: up, redis: up }, error: {}, details: { db: up, redis: up } },
-  },
-  authorized: {
-    summary: 'with the details token (Authorization: Bearer …)',
-    value: {
-      status: 'error',
-      info: {},
-      error: {
-        redis: {
-          ...downRefused,
-          message: 'authentication failed',
-          required: true,
-          checkedAt: since,
-          reason: 'WRONGPASS invalid username-password pair or user is disabled.',
-          details: { host: 'redis', port: 6379, db: 0 },
-        },
-      },
-      details: {},
-    },
-  },
-  oneUp: {
-    summary: 'the check is up',
-    value: { status: 'ok', info: { redis: up }, error: {}, details: { redis: up } },
-  },
-  oneDown: {
-    summary: 'the check is down',
-    value: { status: 'error', info: {}, error: { redis: downRefused }, details: { redis: downRefused } },
-  },
-  startupPending: {
-    summary: 'a required check has not been up yet',
-    value: {
-      status: 'error',
-      info: { db: up },
-      error: { redis: { status: 'down', message: 'pending', responseTime: null, since: null } },
-      details: { db: up, redis: { status: 'down', message: 'pending', responseTime: null, since: null } },
-    },
-  },
-} as const;

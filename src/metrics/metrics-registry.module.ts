@@ -1,4 +1,4 @@
-import type { FactoryProvider } from '@nestjs/common';
+import { FactoryProvider, Module } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { metricsConfig, MetricsConfig } from '../config/configuration';
 
@@ -9,7 +9,7 @@ import { metricsConfig, MetricsConfig } from '../config/configuration';
  * Default process metrics (CPU, memory, event loop lag, GC, handles) are
  * collected only when metrics are enabled.
  */
-export const metricsRegistryProvider: FactoryProvider<Registry> = {
+const metricsRegistryProvider: FactoryProvider<Registry> = {
   provide: Registry,
   inject: [metricsConfig.KEY],
   useFactory: (config: MetricsConfig) => {
@@ -18,3 +18,10 @@ export const metricsRegistryProvider: FactoryProvider<Registry> = {
     return registry;
   },
 };
+
+/**
+ * The Registry alone, for the modules that own their own series (Redis,
+ * PostgreSQL) without pulling in /metrics and the health snapshot.
+ */
+@Module({ providers: [metricsRegistryProvider], exports: [Registry] })
+export class MetricsRegistryModule {}

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ANY_JSON_SCHEMA, JOB_STATUSES, JobStatus } from './jobs.constants';
+import { ANY_JSON_SCHEMA, JOB_STATUSES, JobStatus } from '../jobs.constants';
 
 /** One status change: the status entered and when (ISO 8601, Redis server clock). */
 export class JobHistoryEntry {

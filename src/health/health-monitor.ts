@@ -1,10 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import type { HealthIndicatorResult, HealthIndicatorStatus } from '@nestjs/terminus';
+import { HealthCheckAttempt, HealthIndicatorResult, HealthIndicatorStatus } from '@nestjs/terminus';
 import { classifyError, describeError, ERROR_CLASSES, redact } from '../common/redact';
 import { withTimeout } from '../common/with-timeout';
 import { healthConfig, HealthConfig } from '../config/configuration';
-import { CHECK_NAME_PATTERN, HEALTH_CONTRIBUTORS, HEALTH_MESSAGES, RESERVED_CHECK_NAMES } from './health.constants';
-import type { HealthCheckDefinition, HealthContributor } from './health-check.interface';
+import { CHECK_NAME_PATTERN, HEALTH_MESSAGES, RESERVED_CHECK_NAMES } from './health.constants';
+import type { HealthCheckDefinition } from './health-check.interface';
+import type { HealthCheckScope } from './health-indicator.decorator';
 import { CheckView, HealthSnapshot } from './health-snapshot';
 
 /** Messages an indicator may pass through as is; anything else is classified again. */
@@ -28,6 +29,7 @@ interface MonitoredCheck {
   readonly definition: HealthCheckDefinition;
   readonly required: boolean;
   readonly timeoutMs: number;
+  readonly scope: HealthCheckScope;
   record?: CheckRecord;
   everUp: boolean;
   details?: Readonly<Record<string, unknown>>;
@@ -35,6 +37,14 @@ interface MonitoredCheck {
   timer?: NodeJS.Timeout;
   /** The current run, including the wait for the client call to settle. */
   running?: Promise<void>;
+}
+
+/** How a check was registered, after HEALTH_OPTIONAL_CHECKS and the readiness budget applied. */
+export interface CheckRegistration {
+  name: string;
+  required: boolean;
+  timeoutMs: number;
+  scope: HealthCheckScope;
 }
 
 /**
@@ -51,20 +61,15 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   private stopped = false;
   private changes = 0;
 
-  constructor(
-    @Inject(HEALTH_CONTRIBUTORS) contributors: HealthContributor[],
-    @Inject(healthConfig.KEY) private readonly config: HealthConfig,
-  ) {
+  constructor(@Inject(healthConfig.KEY) private readonly config: HealthConfig) {
     // A check that has not completed for longer than this counts as down
     // ("stale"): long enough to cover one slow interval plus a timed-out run.
     this.staleAfterMs =
       Math.max(config.intervalMs, config.failureIntervalMs) + config.checkTimeoutMs + config.readinessBudgetMs;
-    for (const contributor of contributors) {
-      for (const definition of contributor.healthChecks()) this.register(definition);
-    }
   }
 
-  private register(definition: HealthCheckDefinition): void {
+  /** Adds a check; called at module init by HealthIndicatorExplorer, before the first run is scheduled. */
+  register(definition: HealthCheckDefinition): void {
     const { name } = definition;
     if (!CHECK_NAME_PATTERN.test(name) || RESERVED_CHECK_NAMES.includes(name)) {
       throw new Error(`health check name '${name}' must match ${CHECK_NAME_PATTERN} and not be reserved`);
@@ -75,6 +80,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
       definition,
       required: optional ? false : (definition.required ?? true),
       timeoutMs: Math.min(definition.timeoutMs ?? this.config.checkTimeoutMs, this.config.readinessBudgetMs),
+      scope: definition.scope ?? 'shared',
       everUp: false,
       detailsAtMs: 0,
     });
@@ -112,6 +118,11 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   /** Registered check names, in registration order. */
   names(): string[] {
     return [...this.checks.keys()];
+  }
+
+  /** Every check as registered, in registration order (logged once at boot). */
+  registrations(): CheckRegistration[] {
+    return [...this.checks].map(([name, { required, timeoutMs, scope }]) => ({ name, required, timeoutMs, scope }));
   }
 
   has(name: string): boolean {
@@ -168,8 +179,11 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     const started = performance.now();
     let outcome: Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'>;
     try {
-      // An attempt is bounded by its own withTimeout(); a check that never settles reads as stale.
-      outcome = this.interpret(definition.name, await definition.check(definition.name, timeoutMs));
+      // Every attempt gets the check's deadline here, so an indicator need not set one; a check that
+      // never settles (a bare promise) reads as stale.
+      const result = definition.check(definition.name, timeoutMs);
+      const bounded = result instanceof HealthCheckAttempt ? result.withTimeout(timeoutMs) : result;
+      outcome = this.interpret(definition.name, await bounded);
     } catch (error) {
       outcome = { status: 'down', message: classifyError(error), reason: describeError(error) };
     }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { RedisConnections } from '../redis/redis-connections.service';
-import { METRIC_NAMES } from './metrics.constants';
 
-/** The counters of pg's Pool that the gauges read. */
+/** Series name; docs/OBSERVABILITY.md and the tests use it. */
+export const DB_POOL_METRIC = 'db_pool_connections';
+
+/** The counters of pg's Pool that the gauge reads. */
 interface PgPoolCounters {
   totalCount: number;
   idleCount: number;
@@ -16,27 +17,14 @@ function isPgPool(value: unknown): value is PgPoolCounters {
 }
 
 /**
- * Client-side state of the dependencies, read at scrape time from the
- * clients themselves: ioredis' `status` and pg's pool counters. Reading
- * them sends nothing over the network.
+ * `db_pool_connections`: pg's pool counters, read at scrape time from the
+ * pool itself; reading them sends nothing over the network.
  */
 @Injectable()
-export class DependencyMetrics {
-  constructor(registry: Registry, redis: RedisConnections, dataSource: DataSource) {
+export class DatabaseMetrics {
+  constructor(registry: Registry, dataSource: DataSource) {
     new Gauge({
-      name: METRIC_NAMES.redisConnected,
-      help: 'Whether a Redis client is connected and ready (1) or not (0); topology: standalone, sentinel or cluster.',
-      labelNames: ['client', 'topology'],
-      registers: [registry],
-      collect() {
-        const { topology } = redis;
-        for (const name of redis.names()) {
-          this.set({ client: name, topology }, redis.client(name).status === 'ready' ? 1 : 0);
-        }
-      },
-    });
-    new Gauge({
-      name: METRIC_NAMES.dbPool,
+      name: DB_POOL_METRIC,
       help: 'PostgreSQL pool connections by state (total, idle, waiting: queued requests for a connection); 0 when not connected.',
       labelNames: ['state'],
       registers: [registry],

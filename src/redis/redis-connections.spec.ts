@@ -2,7 +2,7 @@ import type { ClusterService, RedisService } from '@liaoliaots/nestjs-redis';
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import type { RedisConfig, ShutdownConfig } from '../config/configuration';
-import { RedisConnections } from './redis-connections.service';
+import { RedisConnections } from './redis-connections';
 
 /** Just enough of an ioredis client: events, status, the socket's peer, connect(). */
 class FakeClient extends EventEmitter {

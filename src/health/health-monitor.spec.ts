@@ -1,7 +1,7 @@
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthConfig } from '../config/configuration';
 import type { HealthCheckDefinition } from './health-check.interface';
-import { HealthMonitor } from './health-monitor.service';
+import { HealthMonitor } from './health-monitor';
 
 const config: HealthConfig = {
   checkTimeoutMs: 100,
@@ -19,7 +19,9 @@ const down = (key: string, message: string): HealthIndicatorResult => ({
 });
 
 function monitorWith(checks: HealthCheckDefinition[], overrides: Partial<HealthConfig> = {}): HealthMonitor {
-  return new HealthMonitor([{ healthChecks: () => checks }], { ...config, ...overrides });
+  const monitor = new HealthMonitor({ ...config, ...overrides });
+  for (const check of checks) monitor.register(check);
+  return monitor;
 }
 
 /** Lets the monitor's promise chains run between fake-timer steps. */
