@@ -1,20 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthIndicatorResult, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import type { HealthCheckOutcome, HealthIndicatorCheck } from '../health/health-check.interface';
 import { HealthIndicator } from '../health/health-indicator.decorator';
 import { DatabaseConnection } from './database-connection';
 
 /**
- * `db`: `SELECT 1` on the application's own DataSource (its pool), never a
- * connection of its own, as a Terminus attempt under the check's deadline.
- * Down at once while the DataSource is not connected: the query would
- * otherwise wait for a pool that does not exist yet.
+ * `db`: Terminus' TypeORM ping (`SELECT 1`) on the application's own
+ * DataSource (its pool), never a connection of its own, under the check's
+ * deadline. Down at once while the DataSource is not connected: the query
+ * would otherwise wait for a pool that does not exist yet.
  *
- * The query is ours rather than Terminus' `TypeOrmHealthIndicator.pingCheck`
- * because the check must see the query itself: the attempt's timeout answers
- * while the query still runs, and a hung server must get one ping, not one
- * per run.
+ * The ping is handed the DataSource's `options` and `query` (the part of a
+ * connection `pingCheck` uses) so that the check sees the query itself: the
+ * attempt's timeout answers while the query may still run, and a hung server
+ * must get one ping, not one per run.
  */
 @Injectable()
 @HealthIndicator({ name: 'db', scope: 'shared' })
@@ -24,6 +24,7 @@ export class DatabaseHealthIndicator implements HealthIndicatorCheck {
 
   constructor(
     private readonly health: HealthIndicatorService,
+    private readonly typeOrm: TypeOrmHealthIndicator,
     private readonly dataSource: DataSource,
     private readonly connection: DatabaseConnection,
   ) {}
@@ -40,12 +41,11 @@ export class DatabaseHealthIndicator implements HealthIndicatorCheck {
       // Still waiting on the last ping (pg's query_timeout ends it): a hung server gets one, not one per run.
       return this.health.check(key).down({ message: 'timeout', reason: 'the previous ping has not returned yet' });
     }
-    return this.health
-      .check(key)
-      .attempt(async () => {
-        await this.track(this.dataSource.query('SELECT 1'));
-      })
-      .withTimeout(timeoutMs);
+    const connection = {
+      options: this.dataSource.options,
+      query: (sql: string) => this.track(this.dataSource.query(sql)),
+    };
+    return this.typeOrm.pingCheck(key, { connection }).withTimeout(timeoutMs);
   }
 
   details(): Promise<Record<string, unknown>> {
