@@ -39,15 +39,15 @@ describe('HealthMonitor', () => {
       name: 'db',
       status: 'down',
       message: 'pending',
-      everUp: false,
+      checkedAtMs: null,
     });
   });
 
-  it('records up after the first run and remembers it was up once', async () => {
+  it('records up and the time of the run after the first run', async () => {
     const monitor = monitorWith([{ name: 'db', check: (k) => Promise.resolve(up(k)) }]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
-    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'up', everUp: true, message: undefined });
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'up', checkedAtMs: 1_000_000, message: undefined });
   });
 
   it("reports a hung check as down with message timeout after its attempt's deadline", async () => {
@@ -79,7 +79,7 @@ describe('HealthMonitor', () => {
     const monitor = monitorWith([{ name: 'redis', check: (k) => health.check(k).degraded({ reason: 'slots pfail' }) }]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
-    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'degraded', reason: 'slots pfail', everUp: true });
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'degraded', reason: 'slots pfail' });
   });
 
   it("keeps Terminus' attempt bookkeeping out of the check's data", async () => {

@@ -31,7 +31,6 @@ interface MonitoredCheck {
   readonly timeoutMs: number;
   readonly scope: HealthCheckScope;
   record?: CheckRecord;
-  everUp: boolean;
   details?: Readonly<Record<string, unknown>>;
   detailsAtMs: number;
   timer?: NodeJS.Timeout;
@@ -81,7 +80,6 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
       required: optional ? false : (definition.required ?? true),
       timeoutMs: Math.min(definition.timeoutMs ?? this.config.checkTimeoutMs, this.config.readinessBudgetMs),
       scope: definition.scope ?? 'shared',
-      everUp: false,
       detailsAtMs: 0,
     });
   }
@@ -137,7 +135,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private view(name: string, check: MonitoredCheck, now: number): CheckView {
-    const base = { name, required: check.required, everUp: check.everUp, details: check.details };
+    const base = { name, required: check.required, details: check.details };
     const record = check.record;
     if (!record) {
       return {
@@ -227,7 +225,6 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
       checkedAtMs: now,
       sinceMs: changed || !previous ? now : previous.sinceMs,
     });
-    if (outcome.status !== 'down') check.everUp = true;
     this.changes++;
     if (changed) this.logChange(check.definition.name, previous?.status ?? 'pending', check.record);
   }
