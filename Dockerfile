@@ -47,12 +47,14 @@ COPY --from=build /app/dist ./dist
 # is within its 1 s without the cache (docs/BENCHMARKS.md).
 USER node
 EXPOSE 3000
-# Timings agree with the app's budgets: readiness answers from the health monitor's
-# snapshot within HEALTH_READINESS_BUDGET_MS (800 ms); the CLI gives up after
-# HEALTHCHECK_TIMEOUT_MS (2000 ms), below the 3 s timeout here so it can still
-# say why; boot (connect, migrations) fits well inside the 30 s start period.
+# Liveness, not readiness: Swarm, ECS and autoheal replace a container that turns
+# unhealthy, and a Redis or PostgreSQL outage would make every replica unhealthy at
+# once; replacing them cannot fix a shared dependency. docker-compose.yml overrides
+# this with readiness for its service_healthy gating. The CLI gives up after
+# HEALTHCHECK_TIMEOUT_MS (2000 ms), below the 3 s timeout here so it can still say
+# why; boot (connect, migrations) fits well inside the 30 s start period.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-    CMD ["node", "dist/healthcheck.js", "ready"]
+    CMD ["node", "dist/healthcheck.js", "live"]
 # Exec form: node is the process that receives SIGTERM (no shell in between) and
 # drains by itself: readiness 503 at once, SHUTDOWN_DRAIN_MS of service, then exit 0.
 CMD ["node", "dist/main.js"]

@@ -479,6 +479,11 @@ describe('Dockerfile', () => {
     expect(nodeOptions.map((i) => i.args).join(' ')).toMatch(/--enable-source-maps\b/);
   });
 
+  it('asks liveness in the image HEALTHCHECK and readiness in compose, which overrides it for service_healthy', () => {
+    expect(cliPath(dockerHc.cmd)).toBe('/health/live');
+    expect(cliPath(composeTestArgv(apiHealthcheck.test))).toBe('/health/ready');
+  });
+
   it("gives HEALTHCHECK a timeout above the CLI's deadline", () => {
     expect(durationMs(dockerHc.options.timeout)).toBeGreaterThan(DEFAULT_HEALTHCHECK_TIMEOUT_MS);
     expect(durationMs(dockerHc.options['start-period'])).toBeGreaterThanOrEqual(10_000);
@@ -757,7 +762,7 @@ describe('the build output, run as the image runs it', () => {
   it("passes the Dockerfile's HEALTHCHECK and compose's api healthcheck commands as written", async () => {
     const cliEnv = { PATH: env.PATH, PORT: env.PORT };
 
-    expect(await runCli(dockerHc.cmd, dir, cliEnv)).toEqual({ code: 0, line: 'ready: 200 ok' });
+    expect(await runCli(dockerHc.cmd, dir, cliEnv)).toEqual({ code: 0, line: 'live: 200 ok' });
     expect(await runCli(composeTestArgv(apiHealthcheck.test), dir, cliEnv)).toEqual({ code: 0, line: 'ready: 200 ok' });
   });
 

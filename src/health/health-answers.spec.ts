@@ -31,6 +31,8 @@ describe('HealthAnswers', () => {
 
   beforeEach(async () => {
     jest.useFakeTimers({ now: 1_000_000 });
+    // The middle of the monitor's jitter range: runs come exactly one interval apart.
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
     healthy = true;
     hang = false;
     monitor = new HealthMonitor(config);
@@ -46,7 +48,10 @@ describe('HealthAnswers', () => {
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
   });
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
 
   it('computes an answer once and then returns it, without a promise, while nothing changes', async () => {
     const check = jest.spyOn(health, 'check');
@@ -80,7 +85,7 @@ describe('HealthAnswers', () => {
     hang = true;
     await jest.advanceTimersByTimeAsync(1000); // the next run starts and never settles
     expect((await answers.readiness(false, new Set())).httpStatus).toBe(200); // the last result, still fresh
-    await jest.advanceTimersByTimeAsync(900 + 1); // 1000 + 100 + 800 after the last result
+    await jest.advanceTimersByTimeAsync(1000 + 1); // 1100 (a jittered interval) + 100 + 800 after the last result
     expect((await answers.readiness(false, new Set())).body.error.db.message).toBe('stale');
   });
 

@@ -13,7 +13,7 @@ export interface HealthIndicatorOptions {
   /** Key in the body and path segment of /health/{name} and /health/ready/{name}. */
   name: string;
   /**
-   * Required checks gate readiness and startup; optional ones only turn the
+   * Required checks gate readiness; optional ones only turn the
    * answer `degraded`. Defaults to true; HEALTH_OPTIONAL_CHECKS overrides.
    */
   required?: boolean;

@@ -1,7 +1,7 @@
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthConfig } from '../config/configuration';
 import type { HealthCheckDefinition } from './health-check.interface';
-import { HealthMonitor } from './health-monitor';
+import { HealthMonitor, jittered } from './health-monitor';
 
 const config: HealthConfig = {
   checkTimeoutMs: 100,
@@ -29,9 +29,36 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
+describe('jittered', () => {
+  it('spreads a period over ±10 % of itself', () => {
+    expect(jittered(1000, () => 0)).toBe(900);
+    expect(jittered(1000, () => 0.5)).toBe(1000);
+    expect(jittered(1000, () => 0.999_999)).toBe(1100);
+  });
+});
+
 describe('HealthMonitor', () => {
-  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
-  afterEach(() => jest.useRealTimers());
+  // The middle of the jitter range: schedules below are exact multiples of the period.
+  beforeEach(() => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  it('jitters each period: the next run comes between 0.9 and 1.1 periods later', async () => {
+    let calls = 0;
+    const monitor = monitorWith([{ name: 'db', check: (k) => (calls++, Promise.resolve(up(k))) }]);
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    await jest.advanceTimersByTimeAsync(899);
+    expect(calls).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(calls).toBe(2);
+  });
 
   it('reports a check as pending until its first run completes', () => {
     const monitor = monitorWith([{ name: 'db', check: (k) => Promise.resolve(up(k)) }]);
@@ -39,15 +66,15 @@ describe('HealthMonitor', () => {
       name: 'db',
       status: 'down',
       message: 'pending',
-      everUp: false,
+      checkedAtMs: null,
     });
   });
 
-  it('records up after the first run and remembers it was up once', async () => {
+  it('records up and the time of the run after the first run', async () => {
     const monitor = monitorWith([{ name: 'db', check: (k) => Promise.resolve(up(k)) }]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
-    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'up', everUp: true, message: undefined });
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'up', checkedAtMs: 1_000_000, message: undefined });
   });
 
   it("reports a hung check as down with message timeout after its attempt's deadline", async () => {
@@ -79,7 +106,7 @@ describe('HealthMonitor', () => {
     const monitor = monitorWith([{ name: 'redis', check: (k) => health.check(k).degraded({ reason: 'slots pfail' }) }]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
-    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'degraded', reason: 'slots pfail', everUp: true });
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'degraded', reason: 'slots pfail' });
   });
 
   it("keeps Terminus' attempt bookkeeping out of the check's data", async () => {
@@ -114,7 +141,7 @@ describe('HealthMonitor', () => {
     ]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0); // up at t=0; the run at t=1000 never settles
-    await jest.advanceTimersByTimeAsync(1000 + 100 + 800 + 1);
+    await jest.advanceTimersByTimeAsync(1100 + 100 + 800 + 1); // the budget covers a jittered (+10 %) interval
     expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'down', message: 'stale' });
   });
 

@@ -14,6 +14,12 @@ const PUBLIC_REASONS: ReadonlySet<string> = new Set<string>(ERROR_CLASSES);
 /** Keys Terminus' attempt adds to its result: the monitor measures and reports its own duration. */
 const ATTEMPT_KEYS = ['responseTime', 'cachedResponse'];
 
+/**
+ * Each period is stretched or shrunk by a random factor within ±10 %, so that a
+ * fleet of pods started together does not hit a shared dependency in lockstep.
+ */
+export const SCHEDULE_JITTER = 0.1;
+
 /** What one completed run of a check left behind. Replaced, never mutated. */
 interface CheckRecord {
   readonly status: HealthIndicatorStatus;
@@ -31,7 +37,6 @@ interface MonitoredCheck {
   readonly timeoutMs: number;
   readonly scope: HealthCheckScope;
   record?: CheckRecord;
-  everUp: boolean;
   details?: Readonly<Record<string, unknown>>;
   detailsAtMs: number;
   timer?: NodeJS.Timeout;
@@ -63,9 +68,11 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(@Inject(healthConfig.KEY) private readonly config: HealthConfig) {
     // A check that has not completed for longer than this counts as down
-    // ("stale"): long enough to cover one slow interval plus a timed-out run.
+    // ("stale"): long enough to cover one slow, jittered interval plus a timed-out run.
     this.staleAfterMs =
-      Math.max(config.intervalMs, config.failureIntervalMs) + config.checkTimeoutMs + config.readinessBudgetMs;
+      Math.ceil(Math.max(config.intervalMs, config.failureIntervalMs) * (1 + SCHEDULE_JITTER)) +
+      config.checkTimeoutMs +
+      config.readinessBudgetMs;
   }
 
   /** Adds a check; called at module init by HealthIndicatorExplorer, before the first run is scheduled. */
@@ -81,7 +88,6 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
       required: optional ? false : (definition.required ?? true),
       timeoutMs: Math.min(definition.timeoutMs ?? this.config.checkTimeoutMs, this.config.readinessBudgetMs),
       scope: definition.scope ?? 'shared',
-      everUp: false,
       detailsAtMs: 0,
     });
   }
@@ -137,7 +143,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private view(name: string, check: MonitoredCheck, now: number): CheckView {
-    const base = { name, required: check.required, everUp: check.everUp, details: check.details };
+    const base = { name, required: check.required, details: check.details };
     const record = check.record;
     if (!record) {
       return {
@@ -168,7 +174,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
       check.running = this.run(check).finally(() => {
         check.running = undefined;
         const serving = check.record !== undefined && check.record.status !== 'down';
-        this.schedule(check, serving ? this.config.intervalMs : this.config.failureIntervalMs);
+        this.schedule(check, jittered(serving ? this.config.intervalMs : this.config.failureIntervalMs));
       });
     }, delayMs);
     check.timer.unref();
@@ -227,7 +233,6 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
       checkedAtMs: now,
       sinceMs: changed || !previous ? now : previous.sinceMs,
     });
-    if (outcome.status !== 'down') check.everUp = true;
     this.changes++;
     if (changed) this.logChange(check.definition.name, previous?.status ?? 'pending', check.record);
   }
@@ -262,4 +267,9 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     }
     await work.catch(() => undefined);
   }
+}
+
+/** `periodMs` moved by a uniform random amount within ±SCHEDULE_JITTER of itself. */
+export function jittered(periodMs: number, random: () => number = Math.random): number {
+  return Math.round(periodMs * (1 + SCHEDULE_JITTER * (2 * random() - 1)));
 }

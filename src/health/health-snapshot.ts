@@ -17,9 +17,8 @@ export interface CheckView {
   readonly responseTimeMs: number | null;
   /** When the check entered its current state. */
   readonly sinceMs: number | null;
+  /** When the last run completed; null until the first one did (gates /health/startup). */
   readonly checkedAtMs: number | null;
-  /** Whether the check has served (up or degraded) at least once since boot (gates /health/startup). */
-  readonly everUp: boolean;
 }
 
 export interface HealthSnapshot {

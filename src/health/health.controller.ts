@@ -85,7 +85,7 @@ export class HealthController {
     return send(this.answers.one(name, this.auth.isAuthorized(authorization)));
   }
 
-  /** Startup: 503 until boot finished and every required check was up once. */
+  /** Startup: 503 until boot finished and every check ran once, whatever its result. */
   @Get('startup')
   @StartupRoute()
   @HealthCheck(PROBE)

@@ -162,7 +162,7 @@ describe.each<[string, () => AbstractHttpAdapter]>([
     });
     expect((await get('/health/fake')).status).toBe(503);
     expect((await get('/ready')).status).toBe(503);
-    expect((await get('/health/startup')).status).toBe(200); // it was up once
+    expect((await get('/health/startup')).status).toBe(200); // the first round ran
     fake.state.fake = 'up';
     await until('/health/ready', (a) => a.status === 200, 'readiness 200 again');
   });

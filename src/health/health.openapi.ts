@@ -101,7 +101,7 @@ export function ReadinessRoute() {
 export function StartupRoute() {
   return HealthCheckRoute(
     'Startup',
-    '503 until every required check has been up once since boot; 200 from then on (except while shutting down).',
+    '503 until the app has booted and every check has completed its first run; 200 from then on, whatever the results (dependencies only move readiness), except while shutting down.',
     { ok: HEALTH_EXAMPLES.ok },
     { pending: HEALTH_EXAMPLES.startupPending, shuttingDown: HEALTH_EXAMPLES.shuttingDown },
   );
@@ -189,7 +189,7 @@ const HEALTH_EXAMPLES = {
     value: { status: 'error', info: {}, error: { redis: downRefused }, details: { redis: downRefused } },
   },
   startupPending: {
-    summary: 'a required check has not been up yet',
+    summary: 'a check has not completed its first run yet',
     value: {
       status: 'error',
       info: { db: up },

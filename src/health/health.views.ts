@@ -68,10 +68,12 @@ export function readinessAnswer(
 }
 
 /**
- * Startup: 503 until every required check has served at least once since
- * boot; from then on 200 `ok` with the checks as they are now (a later
- * outage is readiness' business, not a reason for the kubelet to restart a
- * pod that booted fine), which Terminus' up/down rule cannot say.
+ * Startup is about the process: 503 until every check, required or not, has
+ * completed its first run (the app booted and knows where it stands); 200 `ok`
+ * from then on, whatever the results. A dependency only moves readiness: a
+ * pod that booted during an outage must not be restarted by the kubelet into
+ * CrashLoopBackOff for a fault no restart can fix. Terminus' up/down rule
+ * cannot say this, hence the status is decided here.
  */
 export function startupAnswer(
   result: HealthCheckResult,
@@ -81,6 +83,6 @@ export function startupAnswer(
   if (shuttingDown || result.status === 'shutting_down') {
     return { httpStatus: 503, body: bodyOf(result, 'shutting_down') };
   }
-  const started = checks.every((c) => !c.required || c.everUp);
+  const started = checks.every((c) => c.checkedAtMs !== null);
   return started ? { httpStatus: 200, body: bodyOf(result, 'ok') } : { httpStatus: 503, body: bodyOf(result, 'error') };
 }
