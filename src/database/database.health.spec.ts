@@ -1,12 +1,16 @@
-import { HealthCheckAttempt, HealthIndicatorService } from '@nestjs/terminus';
+import type { ModuleRef } from '@nestjs/core';
+import { HealthCheckAttempt, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { DataSource } from 'typeorm';
 import { DatabaseHealthIndicator } from './database.health';
 import type { DatabaseConnection } from './database-connection';
 
 function indicatorWith(query: jest.Mock): DatabaseHealthIndicator {
-  const dataSource = { isInitialized: true, query } as unknown as DataSource;
+  const dataSource = { isInitialized: true, options: { type: 'postgres' }, query } as unknown as DataSource;
   const connection = { lastFailure: undefined } as unknown as DatabaseConnection;
-  return new DatabaseHealthIndicator(new HealthIndicatorService(), dataSource, connection);
+  const health = new HealthIndicatorService();
+  // The module reference is only asked for a connection when none is passed; the check always passes one.
+  const typeOrm = new TypeOrmHealthIndicator(undefined as unknown as ModuleRef, health);
+  return new DatabaseHealthIndicator(health, typeOrm, dataSource, connection);
 }
 
 describe('DatabaseHealthIndicator', () => {
