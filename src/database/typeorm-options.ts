@@ -1,10 +1,26 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { Client, type ClientConfig } from 'pg';
 import type { AppConfig, DatabaseConfig } from '../config/configuration';
 import { MIGRATIONS } from './migrations';
 import { logPoolError, TypeOrmLogger } from './typeorm-logger';
 
 /** Name the app's sessions carry in pg_stat_activity. */
 export const DB_APPLICATION_NAME = 'probe-ready-api';
+
+/**
+ * pg's client with a listener on its 'error' event from the moment it exists.
+ * A server that shuts down (a restart: "terminating connection due to
+ * administrator command") sends every session an error that pg emits on the
+ * client; when it lands while neither the pool nor TypeORM listens, Node
+ * throws it and the process crashed (seen in the restart test). Queries still
+ * fail and the pool still drops the client: this only keeps the event handled.
+ */
+export class PoolClient extends Client {
+  constructor(config?: string | ClientConfig) {
+    super(config);
+    this.on('error', () => undefined);
+  }
+}
 
 /**
  * TypeORM options from the typed config. `manualInitialization` replaces
@@ -26,6 +42,7 @@ export function buildTypeOrmOptions(db: DatabaseConfig, app: AppConfig): TypeOrm
     poolSize: db.poolSize,
     connectTimeoutMS: db.connectTimeoutMs,
     extra: {
+      Client: PoolClient,
       // server-side cap for every statement
       statement_timeout: db.statementTimeoutMs,
       // client-side cap: also ends waits on a stopped (SIGSTOP) server
