@@ -5,8 +5,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { BodyParser, JSON_BODY_MAX_DEPTH, JSON_BODY_MAX_KEYS, limitedJsonParser } from './common/json-body';
 import { installLingeringClose, LINGER_MAX_MS } from './common/lingering-close';
-import { appConfig, AppConfig } from './config/configuration';
-import { loadEnvironment } from './config/environment';
+import { appConfig, AppConfig } from './config/app.config';
+import { loadEnvironment } from './config/load-environment';
 import { genRequestId, installRequestIdHeader } from './logging/request-id';
 import { setupOpenApi } from './openapi/openapi.setup';
 

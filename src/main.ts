@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { ConfigValidationError, validateEnvironment } from './config/environment';
+import { ConfigValidationError } from './config/environment';
+import { loadEnvironment } from './config/load-environment';
 import { BootSignals } from './lifecycle/boot-signals';
 
 /**
@@ -11,7 +12,8 @@ import { BootSignals } from './lifecycle/boot-signals';
 async function bootstrap(): Promise<void> {
   const boot = new BootSignals();
   try {
-    validateEnvironment(process.env);
+    // The one parse of this boot: ConfigModule and the sections reuse it.
+    loadEnvironment();
   } catch (error) {
     if (error instanceof ConfigValidationError) {
       process.stderr.write(

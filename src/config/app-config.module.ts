@@ -1,19 +1,18 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import {
-  appConfig,
-  databaseConfig,
-  healthConfig,
-  jobsConfig,
-  metricsConfig,
-  redisConfig,
-  shutdownConfig,
-} from './configuration';
-import { loadEnvironment } from './environment';
+import { databaseConfig } from '../database/database.config';
+import { healthConfig } from '../health/health.config';
+import { jobsConfig } from '../jobs/jobs.config';
+import { shutdownConfig } from '../lifecycle/shutdown.config';
+import { metricsConfig } from '../metrics/metrics.config';
+import { redisConfig } from '../redis/redis.config';
+import { appConfig } from './app.config';
+import { loadEnvironment } from './load-environment';
 
 /**
  * Nest's ConfigModule, global, with this service's environment: validated
- * once, then exposed as typed sections (`@Inject(redisConfig.KEY) cfg: RedisConfig`).
+ * once per boot (loadEnvironment), then exposed as typed sections, each
+ * defined next to the module that owns it (`@Inject(redisConfig.KEY) config: RedisConfig`).
  */
 @Module({
   imports: [
@@ -21,12 +20,9 @@ import { loadEnvironment } from './environment';
       isGlobal: true,
       ignoreEnvFile: true,
       cache: true,
-      // The sections read the parsed result (loadEnvironment); the raw variables are kept as they
-      // are, so Nest writes no defaults back into process.env.
-      validate: (raw) => {
-        loadEnvironment(raw);
-        return raw;
-      },
+      // The typed result: ConfigService serves it (`get('PORT')` is a number). When main.ts has
+      // already checked the environment, this reuses that parse.
+      validate: (raw) => loadEnvironment(raw),
       load: [appConfig, databaseConfig, redisConfig, healthConfig, shutdownConfig, jobsConfig, metricsConfig],
     }),
   ],

@@ -1,6 +1,6 @@
 import { ConfigValidationError, validateEnvironment } from './environment';
 import { resolveRedisTopology } from '../redis/redis-topology';
-import { resolveJobsKeyPrefix, resolvePostgres, resolveRedis } from './configuration';
+import { resolveJobsKeyPrefix } from '../jobs/jobs.config';
 
 const failures = (env: Record<string, string>): string[] => {
   try {
@@ -154,69 +154,5 @@ describe('Redis topology variables', () => {
   it('never echoes the sentinel password', () => {
     const lines = failures({ REDIS__SENTINEL_PASSWORD: 's3cr3t-sentinel' });
     expect(lines).toEqual(['REDIS__SENTINEL_PASSWORD: only applies with REDIS__SENTINELS']);
-  });
-});
-
-describe('resolveRedis precedence', () => {
-  it('prefers REDIS_URL over everything else', () => {
-    const env = validateEnvironment({
-      REDIS_URL: 'redis://:pw@url-host:7000/3',
-      REDIS_PRIMARY_ENDPOINT: 'endpoint:6380',
-      REDIS__HOST: 'parts',
-    });
-    expect(resolveRedis(env)).toEqual({
-      host: 'url-host',
-      port: 7000,
-      username: undefined,
-      password: 'pw',
-      db: 3,
-      tls: false,
-    });
-  });
-
-  it('uses REDIS_PRIMARY_ENDPOINT with REDIS__PASSWORD and REDIS__DB', () => {
-    const env = validateEnvironment({ REDIS_PRIMARY_ENDPOINT: 'endpoint:6380', REDIS__PASSWORD: 'pw', REDIS__DB: '2' });
-    expect(resolveRedis(env)).toMatchObject({ host: 'endpoint', port: 6380, password: 'pw', db: 2 });
-  });
-
-  it('falls back to REDIS__HOST and REDIS__PORT, then localhost:6379', () => {
-    expect(resolveRedis(validateEnvironment({ REDIS__HOST: 'h', REDIS__PORT: '7001' }))).toMatchObject({
-      host: 'h',
-      port: 7001,
-    });
-    expect(resolveRedis(validateEnvironment({}))).toMatchObject({ host: 'localhost', port: 6379, db: 0 });
-  });
-
-  it('detects TLS from rediss://', () => {
-    expect(resolveRedis(validateEnvironment({ REDIS_URL: 'rediss://h:1/0' })).tls).toBe(true);
-  });
-});
-
-describe('resolvePostgres', () => {
-  it('prefers DATABASE_URL and decodes its parts', () => {
-    const env = validateEnvironment({
-      DATABASE_URL: 'postgres://u%40x:p%2Fw@db:5433/app?sslmode=require',
-      DB_HOST: 'ignored',
-    });
-    expect(resolvePostgres(env)).toEqual({
-      host: 'db',
-      port: 5433,
-      username: 'u@x',
-      password: 'p/w',
-      database: 'app',
-      ssl: true,
-    });
-  });
-
-  it('uses DB_* variables otherwise', () => {
-    const env = validateEnvironment({ DB_HOST: 'h', DB_PORT: '6000', DB_USER: 'u', DB_PASSWORD: 'p', DB_NAME: 'n' });
-    expect(resolvePostgres(env)).toEqual({
-      host: 'h',
-      port: 6000,
-      username: 'u',
-      password: 'p',
-      database: 'n',
-      ssl: false,
-    });
   });
 });

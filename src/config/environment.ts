@@ -321,7 +321,8 @@ function describe(error: ValidationError): string {
 
 /**
  * Parses and validates `raw` (normally `process.env`). Unknown variables are
- * ignored; empty strings count as unset. Throws ConfigValidationError.
+ * ignored; empty strings count as unset. Throws ConfigValidationError. The
+ * app calls it through loadEnvironment, which parses once per boot.
  */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
@@ -337,17 +338,4 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   lines.push(...redisTopologyErrors(env, new Set(Object.keys(present))));
   if (lines.length > 0) throw new ConfigValidationError(lines);
   return env;
-}
-
-let lastParse: { source: string; env: EnvironmentVariables } | undefined;
-
-/**
- * The environment validated once: ConfigModule's `validate`, every section
- * and the adapter (before Nest starts) share one parse. It is parsed again
- * only when the variables change, as tests do between the apps they build.
- */
-export function loadEnvironment(raw: Record<string, unknown> = process.env): EnvironmentVariables {
-  const source = JSON.stringify(raw);
-  if (lastParse?.source !== source) lastParse = { source, env: validateEnvironment(raw) };
-  return lastParse.env;
 }

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { classifyError, describeError, FailureClass } from '../common/redact';
 import { withTimeout } from '../common/with-timeout';
-import { databaseConfig, DatabaseConfig, shutdownConfig, ShutdownConfig } from '../config/configuration';
+import { databaseConfig, DatabaseConfig } from './database.config';
+import { shutdownConfig, ShutdownConfig } from '../lifecycle/shutdown.config';
 
 /** How long boot waits for the first connect attempt before going on without it. */
 const FIRST_CONNECT_WAIT_MS = 500;

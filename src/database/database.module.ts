@@ -1,7 +1,8 @@
 import { TerminusModule } from '@nestjs/terminus';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { appConfig, AppConfig, databaseConfig, DatabaseConfig } from '../config/configuration';
+import { appConfig, AppConfig } from '../config/app.config';
+import { databaseConfig, DatabaseConfig } from './database.config';
 import { DatabaseConnection } from './database-connection';
 import { DatabaseHealthIndicator } from './database.health';
 import { DatabaseMetrics } from './database.metrics';

@@ -1,6 +1,7 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { Client, type ClientConfig } from 'pg';
-import type { AppConfig, DatabaseConfig } from '../config/configuration';
+import type { AppConfig } from '../config/app.config';
+import type { DatabaseConfig } from './database.config';
 import { MIGRATIONS } from './migrations';
 import { logPoolError, TypeOrmLogger } from './typeorm-logger';
 

@@ -1,6 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import type { HealthConfig } from '../config/configuration';
+import type { HealthConfig } from './health.config';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
 import { HealthAnswers } from './health-answers';
 import { HealthMonitor } from './health-monitor';

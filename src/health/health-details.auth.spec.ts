@@ -1,5 +1,5 @@
 import { HealthDetailsAuth } from './health-details.auth';
-import type { HealthConfig } from '../config/configuration';
+import type { HealthConfig } from './health.config';
 
 const withToken = (detailsToken?: string) => new HealthDetailsAuth({ detailsToken } as HealthConfig);
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { healthConfig, HealthConfig } from '../config/configuration';
+import { healthConfig, HealthConfig } from './health.config';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 

@@ -2,7 +2,7 @@ import { Injectable, Logger, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
-import { healthConfig, HealthConfig } from '../config/configuration';
+import { healthConfig, HealthConfig } from './health.config';
 import { HealthIndicator } from './health-indicator.decorator';
 import { HealthIndicatorExplorer } from './health-indicator.explorer';
 import { HealthMonitor } from './health-monitor';

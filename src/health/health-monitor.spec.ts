@@ -1,5 +1,5 @@
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import type { HealthConfig } from '../config/configuration';
+import type { HealthConfig } from './health.config';
 import type { HealthCheckDefinition } from './health-check.interface';
 import { HealthMonitor, jittered } from './health-monitor';
 

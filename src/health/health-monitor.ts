@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { HealthCheckAttempt, HealthIndicatorResult, HealthIndicatorStatus } from '@nestjs/terminus';
 import { classifyError, describeError, ERROR_CLASSES, redact } from '../common/redact';
 import { withTimeout } from '../common/with-timeout';
-import { healthConfig, HealthConfig } from '../config/configuration';
+import { healthConfig, HealthConfig } from './health.config';
 import { CHECK_NAME_PATTERN, HEALTH_MESSAGES, RESERVED_CHECK_NAMES } from './health.constants';
 import type { HealthCheckDefinition } from './health-check.interface';
 import type { HealthCheckScope } from './health-indicator.decorator';

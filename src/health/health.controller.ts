@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Inject, Param, Query, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck } from '@nestjs/terminus';
-import { appConfig, AppConfig } from '../config/configuration';
+import { appConfig, AppConfig } from '../config/app.config';
 import { HealthAnswers } from './health-answers';
 import { HealthDetailsAuth } from './health-details.auth';
 import { CheckRoute, LivenessRoute, ReadinessRoute, StartupRoute } from './health.openapi';

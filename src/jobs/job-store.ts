@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { jobsConfig, JobsConfig } from '../config/configuration';
+import { jobsConfig, JobsConfig } from './jobs.config';
 import type { RedisClient } from '../redis/redis.constants';
 import { InjectRedis } from '../redis/redis.decorators';
 import { encodeCursor } from './job-cursor';

@@ -10,7 +10,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
-import { shutdownConfig, ShutdownConfig } from '../config/configuration';
+import { shutdownConfig, ShutdownConfig } from './shutdown.config';
 import { ShutdownGate } from './shutdown-gate';
 
 /**

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { appConfig, AppConfig } from '../config/configuration';
+import { appConfig, AppConfig } from '../config/app.config';
 import { LogDropWarning, LogFlush } from './log-sink';
 import { buildPinoOptions } from './pino-options';
 import { RequestLogging } from './request-logging';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { Level } from 'pino';
 import type { Options as PinoHttpOptions, StdSerializedResults } from 'pino-http';
-import type { AppConfig } from '../config/configuration';
+import type { AppConfig } from '../config/app.config';
 import { redact } from '../common/redact';
 import { stdoutLogSink } from './log-sink';
 

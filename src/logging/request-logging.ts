@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { pinoHttp } from 'pino-http';
-import { appConfig, AppConfig } from '../config/configuration';
+import { appConfig, AppConfig } from '../config/app.config';
 import { ACCESS_LOG_OPTIONS, isUnloggedRoute } from './pino-options';
 
 /**

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { Histogram, Registry } from 'prom-client';
-import { metricsConfig, MetricsConfig } from '../config/configuration';
+import { metricsConfig, MetricsConfig } from './metrics.config';
 import { HTTP_DURATION_BUCKETS, METRIC_NAMES, UNMATCHED_ROUTE } from './metrics.constants';
 
 type HttpLabels = 'method' | 'route' | 'status_code';

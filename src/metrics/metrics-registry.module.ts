@@ -1,6 +1,6 @@
 import { FactoryProvider, Module } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { metricsConfig, MetricsConfig } from '../config/configuration';
+import { metricsConfig, MetricsConfig } from './metrics.config';
 
 /**
  * One prom-client Registry per application, injected by its class. Nothing

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Inject, NotFoundException, Res } from '@nestjs
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Registry } from 'prom-client';
-import { metricsConfig, MetricsConfig } from '../config/configuration';
+import { metricsConfig, MetricsConfig } from './metrics.config';
 import { METRICS_MESSAGES } from './metrics.constants';
 
 const EXPOSITION_EXAMPLE = [

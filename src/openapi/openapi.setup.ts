@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { AppConfig } from '../config/configuration';
+import type { AppConfig } from '../config/app.config';
 import { HEALTH_DETAILS_SECURITY } from '../health/health.constants';
 
 /** Swagger UI at `/docs`, the document at `/docs-json` (and `/docs-yaml`). */

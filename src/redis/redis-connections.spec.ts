@@ -1,7 +1,8 @@
 import type { ClusterService, RedisService } from '@liaoliaots/nestjs-redis';
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import type { RedisConfig, ShutdownConfig } from '../config/configuration';
+import type { RedisConfig } from './redis.config';
+import type { ShutdownConfig } from '../lifecycle/shutdown.config';
 import { RedisConnections } from './redis-connections';
 
 /** Just enough of an ioredis client: events, status, the socket's peer, connect(). */

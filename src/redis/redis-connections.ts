@@ -3,7 +3,8 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { Cluster, Redis } from 'ioredis';
 import { classifyError, describeError, FailureClass } from '../common/redact';
 import { withTimeout } from '../common/with-timeout';
-import { redisConfig, RedisConfig, shutdownConfig, ShutdownConfig } from '../config/configuration';
+import { redisConfig, RedisConfig } from './redis.config';
+import { shutdownConfig, ShutdownConfig } from '../lifecycle/shutdown.config';
 import type { RedisTopology } from './redis-topology';
 import { REDIS_PROTOCOL } from './redis-options';
 import { DEFAULT_REDIS_CLIENT, RedisClient, RedisClientName } from './redis.constants';

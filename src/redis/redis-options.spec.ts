@@ -1,5 +1,4 @@
-import { validateEnvironment } from '../config/environment';
-import { redisConfig } from '../config/configuration';
+import { redisConfig } from './redis.config';
 import {
   buildClusterModuleOptions,
   buildRedisModuleOptions,
@@ -18,7 +17,6 @@ const configFrom = (env: Record<string, string>) => {
   const saved = process.env;
   process.env = { ...env };
   try {
-    validateEnvironment(process.env);
     return redisConfig();
   } finally {
     process.env = saved;

@@ -4,7 +4,7 @@ import type {
   RedisClientOptions,
   RedisModuleOptions,
 } from '@liaoliaots/nestjs-redis';
-import type { RedisConfig } from '../config/configuration';
+import type { RedisConfig } from './redis.config';
 import { DEFAULT_REDIS_CLIENT, RedisClientName } from './redis.constants';
 
 /**

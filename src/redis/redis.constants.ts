@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { NamedRedisClient } from '../config/configuration';
+import type { NamedRedisClient } from './redis.config';
 
 /**
  * What `@InjectRedis` gives: an ioredis client, or with REDIS__CLUSTER_NODES

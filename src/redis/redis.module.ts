@@ -1,7 +1,7 @@
 import { TerminusModule } from '@nestjs/terminus';
 import { ClusterModule, RedisModule as NestRedisModule } from '@liaoliaots/nestjs-redis';
 import { Module } from '@nestjs/common';
-import { redisConfig, RedisConfig } from '../config/configuration';
+import { redisConfig, RedisConfig } from './redis.config';
 import { buildClusterModuleOptions, buildRedisModuleOptions } from './redis-options';
 import { getRedisToken, REDIS_CLIENT_NAMES } from './redis.constants';
 import { RedisConnections } from './redis-connections';
