@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo, Socket } from 'node:net';
+import { AddressInfo, createServer as createTcpServer, Socket } from 'node:net';
 import { runHealthcheck } from './healthcheck';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -107,6 +107,19 @@ describe('runHealthcheck', () => {
     expect(result).toEqual({ code: 0, line: 'ready: 200 degraded (redis-cache: timeout)' });
   });
 
+  it('cuts the line of an answer with many failing checks at 300 characters', async () => {
+    const error = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`check-${i}`, { status: 'down', message: 'connection refused' }]),
+    );
+    server = await serve(json(503, { status: 'error', error }));
+
+    const result = await runHealthcheck(['ready'], { PORT: String(server.port) });
+
+    expect(result.code).toBe(1);
+    expect(result.line).toHaveLength(300);
+    expect(result.line).toMatch(/^ready: 503 error \(check-0: connection refused, .*…$/);
+  });
+
   it('exits 1 on a non-health answer and prints the reason phrase on one line', async () => {
     server = await serve((_req, res) => {
       res.writeHead(404, 'Not Found', { 'content-type': 'text/html' });
@@ -145,6 +158,25 @@ describe('runHealthcheck', () => {
     const result = await runHealthcheck(['ready'], { PORT: String(port) });
 
     expect(result).toEqual({ code: 1, line: 'ready: connection refused' });
+  });
+
+  it('exits 1 naming the error code when what answers does not speak HTTP', async () => {
+    const sockets = new Set<Socket>();
+    const tcp = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = tcp.address() as AddressInfo;
+
+      const result = await runHealthcheck(['ready'], { PORT: String(port) });
+
+      expect(result).toEqual({ code: 1, line: 'ready: error HPE_INVALID_CONSTANT' });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    }
   });
 
   it.each([
