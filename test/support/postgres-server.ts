@@ -9,8 +9,10 @@ import { promisify } from 'node:util';
 import { Client, type QueryResultRow } from 'pg';
 import { freePort } from './ports';
 import {
+  descendantPids,
   isProcessGone,
   reapOnExit,
+  signalQuietly,
   removeOnExit,
   unrefChild,
   waitFor,
@@ -103,45 +105,6 @@ function postgresInstallDir(): string {
     : [];
   if (versions.length === 0) throw new Error(`postgres fixture: no PostgreSQL found under ${root}/*/bin`);
   return join(root, versions[0]);
-}
-
-/** Direct and indirect children of `pid`, read from /proc. */
-function descendantPids(pid: number): number[] {
-  // pid 0/1 would mean "every process on the machine".
-  if (!(pid > 1)) throw new Error(`postgres fixture: refusing to list descendants of pid ${pid}`);
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // Exited meanwhile.
-    }
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
-  const result: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift() as number) ?? []) {
-      result.push(child);
-      queue.push(child);
-    }
-  }
-  return result;
-}
-
-function signalQuietly(pid: number, signal: NodeJS.Signals): void {
-  // process.kill(0 or negative) would signal our own process group.
-  if (!(pid > 1)) return;
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone.
-  }
 }
 
 /** client.end() waits for the server to close the socket, which a paused server never does: bound it. */

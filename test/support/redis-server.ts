@@ -8,6 +8,7 @@ import { freePort } from './ports';
 import {
   reapOnExit,
   removeOnExit,
+  signalQuietly,
   unrefChild,
   waitFor,
   waitForExit,
@@ -327,14 +328,6 @@ class RedisServer implements RedisFixture {
   private capture(line: string): void {
     this.log.push(line);
     if (this.log.length > MAX_LOG_LINES) this.log.shift();
-  }
-}
-
-function signalQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone.
   }
 }
 

@@ -5,7 +5,7 @@
  * process left running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Options for {@link waitFor}. */
 export interface WaitForOptions {
@@ -83,6 +83,46 @@ export function processState(pid: number): string | undefined {
 export function isProcessGone(pid: number): boolean {
   const state = processState(pid);
   return state === undefined || state === 'Z' || state === 'X';
+}
+
+/** Direct and indirect children of `pid`, read from /proc. */
+export function descendantPids(pid: number): number[] {
+  // pid 0/1 would mean "every process on the machine".
+  if (!(pid > 1)) throw new Error(`descendantPids: refusing to list descendants of pid ${pid}`);
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // Exited meanwhile.
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(name));
+    children.set(ppid, list);
+  }
+  const result: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() as number) ?? []) {
+      result.push(child);
+      queue.push(child);
+    }
+  }
+  return result;
+}
+
+/** process.kill that ignores a process already gone (and refuses pids that would signal a group). */
+export function signalQuietly(pid: number | undefined, signal: NodeJS.Signals): void {
+  // process.kill(0 or negative) would signal our own process group.
+  if (pid === undefined || !(pid > 1)) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
 }
 
 /** Waits until every pid in `pids` is in the stopped state ('T') or gone. */
