@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['eslint.config.mjs', 'dist/**', 'coverage/**'] },
+  { ignores: ['eslint.config.mjs', 'dist/**', 'dist-bench/**', 'coverage/**'] },
   eslint.configs.recommended,
   eslintPluginPrettierRecommended,
   {

@@ -1,4 +1,4 @@
--- wrk's `done` hook for bench/support.js: prints one JSON line after wrk's own
+-- wrk's `done` hook for bench/lib/load.ts: prints one JSON line after wrk's own
 -- text. Latency is wrk's whole histogram (microseconds, each distinct value
 -- with its count), so the bench can merge slices and take exact percentiles
 -- over every request measured, not the worst of per-slice p99s.

@@ -284,7 +284,7 @@ export class EnvironmentVariables {
   // --- Metrics --------------------------------------------------------------
   /**
    * GET /metrics, the request-duration hook and the default process metrics.
-   * Off: /metrics answers 404 and requests carry no metrics work (bench/observability.js).
+   * Off: /metrics answers 404 and requests carry no metrics work (bench/observability.ts).
    */
   @Transform(toBool)
   @IsBoolean()

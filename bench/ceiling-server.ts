@@ -1,11 +1,11 @@
-'use strict';
 /**
  * The ceiling: a bare `node:http` server answering one fixed JSON body (the
  * shape and size of the liveness answer) with the same kind of headers.
- * Started by bench/run.js as its own process: `node bench/ceiling-server.js PORT`.
+ * Started by the bench as its own process: `node dist-bench/bench/ceiling-server.js PORT`.
  * Prints `listening PORT` once bound.
  */
-const http = require('node:http');
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const port = Number(process.argv[2] ?? 0);
 const BODY = JSON.stringify({
@@ -25,5 +25,5 @@ const server = http.createServer((req, res) => {
   res.end(BODY);
 });
 server.keepAliveTimeout = 72_000; // Fastify's default, so neither side closes idle load connections.
-server.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${server.address().port}\n`));
+server.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,11 +1,12 @@
-'use strict';
 /**
  * Where a probe request's CPU time goes: `node --cpu-prof` on the built app
- * (dist/main.js; each frame names its package) and on the bare node:http ceiling, each under the same autocannon load, and
- * the samples inside each measured window summarized as CPU microseconds per
- * request, by package group and by function.
+ * (dist/main.js; each frame names its package) and on the bare node:http
+ * ceiling, each under the same load, and the samples inside each measured
+ * window summarized as CPU microseconds per request, by package group and by
+ * function.
  *
- *   node bench/profile.js            (build first: npm run build)
+ *   npm run build && npm run bench:build && node dist-bench/bench/profile.js
+ *   node dist-bench/bench/profile.js --summarize bench/results/profile-<stamp>   (re-summarize an earlier run)
  *
  * Environment: BENCH_DURATION_SEC (10), BENCH_WARMUP_SEC (2), BENCH_CONNECTIONS (32),
  * PROFILE_APP_ENV (extra app env, e.g. "LOG_LEVEL=silent METRICS_ENABLED=false").
@@ -13,7 +14,7 @@
  * .cpuprofile files (open them in Chrome DevTools) and summary.json.
  *
  * Each sample counts once (not by its time delta): while the process waits
- * for a CPU (2 cores shared with autocannon), no sample is taken, whereas a
+ * for a CPU (2 cores shared with the load generator), no sample is taken, whereas a
  * time delta would charge the whole wait to the syscall that woke the load
  * generator (writev). The shares are then scaled to the server's measured
  * CPU time per request (/proc/PID/stat utime+stime), so "µs per request" is CPU.
@@ -25,31 +26,36 @@
  * timestamps are CLOCK_MONOTONIC microseconds, as process.hrtime here, so the
  * warm-up, boot and shutdown samples are left out by time.
  */
-const { mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
-const {
-  cannon,
-  cpuMeter,
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Profiler, Runtime } from 'node:inspector';
+import { join } from 'node:path';
+import { runMain } from './lib/cli';
+import { timeTo200 } from './lib/http-probe';
+import { cannon, type LoadRun } from './lib/load';
+import { RESULTS_DIR } from './lib/paths';
+import {
+  imageAppEnv,
   installExitCleanup,
-  round,
   snapshotBuild,
-  sourceState,
   spawnApp,
   startReferenceServer,
   startServices,
-  timeTo200,
-} = require('./support');
+  type AppHandle,
+  type ReferenceServer,
+} from './lib/processes';
+import { round } from './lib/stats';
+import { cpuMeter, sourceState, type CpuWindow } from './lib/system';
+import { envNumber } from './settings';
 
-const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
-const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
-const DURATION_SEC = num('BENCH_DURATION_SEC', 10);
-const WARMUP_SEC = num('BENCH_WARMUP_SEC', 2);
+const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 32);
+const DURATION_SEC = envNumber('BENCH_DURATION_SEC', 10);
+const WARMUP_SEC = envNumber('BENCH_WARMUP_SEC', 2);
 const SAMPLING_US = 250;
 
-const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /** Package (or app folder) → group shown in the summary. */
-const GROUPS = [
+const GROUPS: Array<[group: string, owners: string[]]> = [
   [
     'Nest core (router, execution context, params, interceptors)',
     ['@nestjs/core', '@nestjs/common', 'rxjs', 'reflect-metadata', 'iterare', 'uid', 'tslib'],
@@ -120,43 +126,71 @@ const GROUPS = [
   ],
 ];
 const SOCKET_WRITE = 'socket write syscall (writev; kernel loopback send)';
-const GROUP_OF = new Map(GROUPS.flatMap(([group, names]) => names.map((n) => [n, group])));
+const GROUP_OF = new Map(GROUPS.flatMap(([group, names]) => names.map((n) => [n, group] as const)));
 
-function ownerOf(frame) {
+/** The package (or app folder) a frame belongs to; null for a native frame without a script URL. */
+function ownerOf(frame: Runtime.CallFrame): string | null {
   const { url, functionName } = frame;
   if (!url)
     return ['(root)', '(idle)', '(program)', '(garbage collector)'].includes(functionName) ? functionName : null;
   if (url.startsWith('node:')) return 'node core';
   const modules = [...url.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)];
-  if (modules.length > 0) return modules.at(-1)[1];
+  if (modules.length > 0) return modules[modules.length - 1][1];
   const app = /\/dist\/([^/]+)\//.exec(url) ?? /\/dist\/([^/]+)$/.exec(url);
   if (app) return `app:${app[1].replace(/\.js$/, '')}`;
   return `other:${url}`;
 }
 
-function groupOf(owner) {
+function groupOf(owner: string): string {
   if (owner === 'node core') return 'Node core (http, net, streams, timers)';
   if (owner === '(garbage collector)') return 'V8 garbage collector';
   if (owner === '(program)') return '(program): native, unattributed (syscalls, libuv, parser)';
   return GROUP_OF.get(owner) ?? (owner.startsWith('app:') ? `our code: ${owner.slice(4)}` : owner);
 }
 
-/**
- * Summarizes the samples taken between fromUs and toUs.
- * @returns per group / owner / function: CPU µs in total and per request.
- */
-function analyze(profile, fromUs, toUs, requests, cpuUsPerRequest) {
+interface Share {
+  name: string;
+  share: number;
+  usPerRequest: number;
+}
+
+export interface Analysis {
+  requests: number;
+  windowMs: number;
+  busySamples: number;
+  idleSamples: number;
+  cpuUsPerRequest: number;
+  groups: Share[];
+  owners: Share[];
+  selfFunctions: Share[];
+  inclusiveOurAndNestFrames: Share[];
+}
+
+/** Summarizes the samples taken between fromUs and toUs: per group / owner / function, CPU µs in total and per request. */
+export function analyze(
+  profile: Profiler.Profile,
+  fromUs: number,
+  toUs: number,
+  requests: number,
+  cpuUsPerRequest: number,
+): Analysis {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parentOf = new Map();
+  const frameOf = (id: number): Runtime.CallFrame => {
+    const node = byId.get(id);
+    if (!node) throw new Error(`profile node ${id} not found`);
+    return node.callFrame;
+  };
+  const parentOf = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
-  const ownerCache = new Map();
+  const ownerCache = new Map<number, string>();
   /** Owner of a node: its own, or (native frames) the nearest caller's. */
-  const owner = (id) => {
-    if (ownerCache.has(id)) return ownerCache.get(id);
-    let current = id;
-    let found = null;
+  const owner = (id: number): string => {
+    const cached = ownerCache.get(id);
+    if (cached !== undefined) return cached;
+    let current: number | undefined = id;
+    let found: string | null = null;
     while (current !== undefined) {
-      found = ownerOf(byId.get(current).callFrame);
+      found = ownerOf(frameOf(current));
       if (found !== null) break;
       current = parentOf.get(current);
     }
@@ -164,58 +198,58 @@ function analyze(profile, fromUs, toUs, requests, cpuUsPerRequest) {
     ownerCache.set(id, result);
     return result;
   };
-  const fnName = (id) => {
-    let current = id;
-    while (current !== undefined && !byId.get(current).callFrame.url && ownerOf(byId.get(current).callFrame) === null)
+  const fnName = (id: number): string => {
+    let current: number | undefined = id;
+    while (current !== undefined && !frameOf(current).url && ownerOf(frameOf(current)) === null)
       current = parentOf.get(current);
-    const f = byId.get(current ?? id).callFrame;
+    const f = frameOf(current ?? id);
     const short = f.url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/');
     return `${f.functionName || '(anonymous)'} ${short}:${f.lineNumber + 1}`;
   };
-  const inclusiveTargets = (id) => {
+  const inclusiveTargets = (id: number): Set<string> => {
     // Frames on the stack (each counted once per sample) that are ours or Nest's, for inclusive time.
-    const seen = new Set();
-    for (let current = id; current !== undefined; current = parentOf.get(current)) {
-      const f = byId.get(current).callFrame;
-      if (/\/dist\/|@nestjs\/|middie|pino-http|nestjs-pino/.test(f.url)) seen.add(fnName(current));
+    const seen = new Set<string>();
+    for (let current: number | undefined = id; current !== undefined; current = parentOf.get(current)) {
+      if (/\/dist\/|@nestjs\/|middie|pino-http|nestjs-pino/.test(frameOf(current).url)) seen.add(fnName(current));
     }
     return seen;
   };
 
-  const groups = new Map();
-  const owners = new Map();
-  const functions = new Map();
-  const inclusive = new Map();
+  const groups = new Map<string, number>();
+  const owners = new Map<string, number>();
+  const functions = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const add = (map: Map<string, number>, key: string): void => {
+    map.set(key, (map.get(key) ?? 0) + 1); // one sample = one unit of CPU (see the header comment)
+  };
   let total = 0;
   let idle = 0;
   let t = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i];
+  const samples = profile.samples ?? [];
+  const timeDeltas = profile.timeDeltas ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    t += timeDeltas[i];
     if (t < fromUs || t > toUs) continue;
-    const dt = 1; // one sample = one unit of CPU (see the header comment)
-    const id = profile.samples[i];
+    const id = samples[i];
     const o = owner(id);
     if (o === '(idle)') {
-      idle += dt;
+      idle += 1;
       continue;
     }
-    total += dt;
-    const leaf = byId.get(id).callFrame;
+    total += 1;
+    const leaf = frameOf(id);
     // The write syscall itself (kernel time for the loopback send) is shown apart from Node's JS.
-    const g =
+    add(
+      groups,
       !leaf.url && /^(writev|writeUtf8String|writeBuffer|writeLatin1String)$/.test(leaf.functionName)
         ? SOCKET_WRITE
-        : groupOf(o);
-    groups.set(g, (groups.get(g) ?? 0) + dt);
-    owners.set(o, (owners.get(o) ?? 0) + dt);
-    const f =
-      byId.get(id).callFrame.url || ownerOf(byId.get(id).callFrame)
-        ? fnName(id)
-        : `${byId.get(id).callFrame.functionName} (native) ← ${fnName(id)}`;
-    functions.set(f, (functions.get(f) ?? 0) + dt);
-    for (const frame of inclusiveTargets(id)) inclusive.set(frame, (inclusive.get(frame) ?? 0) + dt);
+        : groupOf(o),
+    );
+    add(owners, o);
+    add(functions, leaf.url || ownerOf(leaf) ? fnName(id) : `${leaf.functionName} (native) ← ${fnName(id)}`);
+    for (const frame of inclusiveTargets(id)) add(inclusive, frame);
   }
-  const table = (map, limit) =>
+  const table = (map: Map<string, number>, limit: number): Share[] =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
@@ -237,31 +271,61 @@ function analyze(profile, fromUs, toUs, requests, cpuUsPerRequest) {
   };
 }
 
-const TITLES = {
+type Target = 'ceiling' | 'liveness' | 'readiness' | 'livenessServing';
+
+const TITLES: Record<Target, string> = {
   ceiling: 'bare node:http ceiling',
   liveness: 'GET /health/live',
   readiness: 'GET /health/ready',
   livenessServing: 'GET /health/live after one logged request (async hooks on)',
 };
 
+/** One measured window of load on a profiled process. */
+interface Window {
+  run: LoadRun;
+  fromUs: number;
+  toUs: number;
+  cpu: CpuWindow;
+  cpuUsPerRequest: number;
+}
+
+interface TargetSummary {
+  /** Without the histogram. */
+  run: LoadRun;
+  cpu: CpuWindow;
+  fromUs: number;
+  toUs: number;
+  analysis: Analysis;
+  profile: string;
+}
+
+interface Summary {
+  dir: string;
+  source: ReturnType<typeof sourceState>;
+  settings: Record<string, unknown>;
+  results: Partial<Record<Target, TargetSummary>>;
+}
+
 /** One table: CPU µs per request by group for the ceiling and the probes, and the probes' excess over the ceiling. */
-function compare(results) {
-  const names = ['ceiling', 'liveness', 'readiness', 'livenessServing'].filter((n) => results[n]);
-  const value = (name, group) => results[name].analysis.groups.find((g) => g.name === group)?.usPerRequest ?? 0;
-  const groups = [...new Set(names.flatMap((n) => results[n].analysis.groups.map((g) => g.name)))]
+function compare(results: Summary['results']): string {
+  const names = (['ceiling', 'liveness', 'readiness', 'livenessServing'] as const).filter((n) => results[n]);
+  const analysisOf = (name: Target): Analysis | undefined => results[name]?.analysis;
+  const value = (name: Target, group: string): number =>
+    analysisOf(name)?.groups.find((g) => g.name === group)?.usPerRequest ?? 0;
+  const groups = [...new Set(names.flatMap((n) => analysisOf(n)?.groups.map((g) => g.name) ?? []))]
     .map((group) => ({ group, values: names.map((n) => value(n, group)) }))
     .filter((row) => row.values.some((v) => v >= 0.05))
     .sort((a, b) => b.values[1] - a.values[1]);
-  const total = names.map((n) => results[n].analysis.cpuUsPerRequest);
-  const cell = (v) => round(v, 1);
-  const heads = {
+  const total = names.map((n) => analysisOf(n)?.cpuUsPerRequest ?? 0);
+  const cell = (v: number): number => round(v, 1);
+  const heads: Record<Target, string> = {
     ceiling: 'ceiling',
     liveness: 'liveness',
     readiness: 'readiness',
     livenessServing: 'liveness, serving',
   };
-  const line = (label, values, bold = false) => {
-    const b = (v) => (bold ? `**${cell(v)}**` : String(cell(v)));
+  const line = (label: string, values: number[], bold = false): string => {
+    const b = (v: number): string => (bold ? `**${cell(v)}**` : String(cell(v)));
     return `| ${label} | ${values.map(b).join(' | ')} | ${values
       .slice(1)
       .map((v) => b(v - values[0]))
@@ -284,27 +348,28 @@ function compare(results) {
   ].join('\n');
 }
 
-function newestProfile(dir, pid) {
+function profileOf(dir: string, pid: number): { file: string; profile: Profiler.Profile } {
   const file = readdirSync(dir).find((f) => f.includes(`.${pid}.`) && f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile for pid ${pid} in ${dir}`);
-  return { file: join(dir, file), profile: JSON.parse(readFileSync(join(dir, file), 'utf8')) };
+  return { file: join(dir, file), profile: JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profiler.Profile };
 }
 
-async function measured(url, pid) {
+async function measured(url: string, pid: number): Promise<Window> {
   await cannon(url, { connections: CONNECTIONS, durationSec: WARMUP_SEC });
   const meter = cpuMeter(pid);
   const fromUs = monotonicUs();
   const run = await cannon(url, { connections: CONNECTIONS, durationSec: DURATION_SEC });
   const toUs = monotonicUs();
   const cpu = meter();
-  return { run, fromUs, toUs, cpu, cpuUsPerRequest: round((cpu.serverCpuMs * 1000) / run.requests, 1) };
+  return { run, fromUs, toUs, cpu, cpuUsPerRequest: round(((cpu.serverCpuMs ?? 0) * 1000) / run.requests, 1) };
 }
 
-function render(name, a, w) {
+function render(name: string, a: Analysis, w: Pick<Window, 'run' | 'cpu'>): string {
+  const perRequest = (ms: number | null): number => round(((ms ?? 0) * 1000) / w.run.requests, 1);
   const lines = [
     '',
     `## ${name}: ${w.run.rps} req/s under --cpu-prof, ${a.cpuUsPerRequest} µs CPU per request ` +
-      `(${round((w.cpu.serverUserMs * 1000) / w.run.requests, 1)} user + ${round((w.cpu.serverSysMs * 1000) / w.run.requests, 1)} sys; ` +
+      `(${perRequest(w.cpu.serverUserMs)} user + ${perRequest(w.cpu.serverSysMs)} sys; ` +
       `${a.busySamples} busy / ${a.idleSamples} idle samples; other processes ${w.cpu.foreignPct} % of the machine)`,
     '',
     '| group | share of busy CPU | µs per request |',
@@ -330,38 +395,40 @@ function render(name, a, w) {
   return lines.join('\n');
 }
 
-async function main() {
+function writeSummary(dir: string, summary: Summary, sections: string[]): void {
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(dir, 'summary.md'), `${sections.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
   snapshotBuild();
   const source = sourceState();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const dir = join(__dirname, 'results', `profile-${stamp}`);
+  const dir = join(RESULTS_DIR, `profile-${stamp}`);
   mkdirSync(dir, { recursive: true });
   const profArgs = ['--cpu-prof', '--cpu-prof-dir', dir, `--cpu-prof-interval`, String(SAMPLING_US)];
   const extra = Object.fromEntries(
     (process.env.PROFILE_APP_ENV ?? '')
       .split(/\s+/)
       .filter(Boolean)
-      .map((pair) => pair.split('=')),
+      .map((pair) => pair.split('=') as [string, string]),
   );
   const services = await startServices();
   installExitCleanup();
-  let app;
-  let ceiling;
-  const windows = {};
+  let app: AppHandle | undefined;
+  let ceiling: ReferenceServer | undefined;
+  const windows: Partial<Record<Target, Window>> = {};
   try {
     ceiling = await startReferenceServer(profArgs);
     app = await spawnApp({
-      redisUrl: services.redis.url(),
-      databaseUrl: services.postgres.url(),
+      env: { ...imageAppEnv({ redisUrl: services.redis.url(), databaseUrl: services.postgres.url() }), ...extra },
       nodeArgs: profArgs,
-      extra,
     });
-    await timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { isAlive: () => app.child.exitCode === null });
+    await timeTo200(`${app.baseUrl}/health/ready`, app.spawnedAt, { isAlive: app.alive });
     windows.ceiling = await measured(ceiling.url, ceiling.pid);
     windows.liveness = await measured(`${app.baseUrl}/health/live`, app.pid);
     windows.readiness = await measured(`${app.baseUrl}/health/ready`, app.pid);
-    // Once one access-logged request has been served, nestjs-pino's AsyncLocalStorage keeps
-    // async hooks on for the whole process: the state of a pod that serves traffic.
+    // Once one access-logged request has been served, the process is in the state of a pod that serves traffic.
     const logged = await fetch(`${app.baseUrl}/jobs?limit=1`);
     if (logged.status !== 200) throw new Error(`GET /jobs?limit=1 answered ${logged.status}`);
     windows.livenessServing = await measured(`${app.baseUrl}/health/live`, app.pid);
@@ -371,17 +438,23 @@ async function main() {
     if (ceiling) await ceiling.stop();
     await services.stop();
   }
-  const ceilingProfile = newestProfile(dir, ceiling.pid);
-  const appProfile = newestProfile(dir, app.pid);
-  const summary = { dir, source, settings: { CONNECTIONS, DURATION_SEC, WARMUP_SEC, SAMPLING_US, extra }, results: {} };
-  const out = [];
+  const ceilingProfile = profileOf(dir, ceiling.pid);
+  const appProfile = profileOf(dir, app.pid);
+  const summary: Summary = {
+    dir,
+    source,
+    settings: { CONNECTIONS, DURATION_SEC, WARMUP_SEC, SAMPLING_US, extra },
+    results: {},
+  };
+  const out: string[] = [];
   for (const [name, profile] of [
     ['ceiling', ceilingProfile],
     ['liveness', appProfile],
     ['readiness', appProfile],
     ['livenessServing', appProfile],
-  ]) {
+  ] as const) {
     const w = windows[name];
+    if (!w) throw new Error(`no measured window for ${name}`);
     const a = analyze(profile.profile, w.fromUs, w.toUs, w.run.requests, w.cpuUsPerRequest);
     summary.results[name] = {
       run: { ...w.run, histogramUs: undefined },
@@ -394,40 +467,30 @@ async function main() {
     out.push(render(TITLES[name], a, w));
   }
   out.unshift(compare(summary.results));
-  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(join(dir, 'summary.md'), `${out.join('\n')}\n`);
+  writeSummary(dir, summary, out);
   const head =
     `source ${source.commit}${source.uncommittedSrc.length ? ` + uncommitted ${source.uncommittedSrc.join(', ')}` : ''}; ` +
     `${CONNECTIONS} connections, ${WARMUP_SEC} s warm-up + ${DURATION_SEC} s profiled per endpoint, sampling every ${SAMPLING_US} µs`;
   process.stdout.write(`${head}\n${out.join('\n')}\n\nprofiles and summary: ${dir}\n`);
 }
 
-module.exports = { analyze, render, newestProfile };
-
-/** Re-summarizes an earlier run: `node bench/profile.js --summarize bench/results/profile-<stamp>`. */
-function resummarize(dir) {
-  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-  const out = [];
-  for (const name of Object.keys(summary.results)) {
+/** Re-summarizes an earlier run's profiles. */
+function resummarize(dir: string): void {
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+  const out: string[] = [];
+  for (const name of Object.keys(summary.results) as Target[]) {
     const r = summary.results[name];
-    const profile = JSON.parse(readFileSync(r.profile, 'utf8'));
+    if (!r) continue;
+    const profile = JSON.parse(readFileSync(r.profile, 'utf8')) as Profiler.Profile;
     r.analysis = analyze(profile, r.fromUs, r.toUs, r.run.requests, r.analysis.cpuUsPerRequest);
     out.push(render(TITLES[name], r.analysis, r));
   }
   out.unshift(compare(summary.results));
-  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(join(dir, 'summary.md'), `${out.join('\n')}\n`);
+  writeSummary(dir, summary, out);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-if (require.main === module && process.argv[2] === '--summarize') {
-  resummarize(process.argv[3]);
-} else if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      process.stderr.write(`profile failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+if (require.main === module) {
+  const summarize = process.argv[2] === '--summarize' ? process.argv[3] : undefined;
+  runMain('profile', summarize ? () => Promise.resolve().then(() => resummarize(summarize)) : main);
 }
