@@ -262,6 +262,49 @@ export class EnvironmentVariables {
   @Matches(/^[a-z0-9][a-z0-9-]*$/, { each: true })
   HEALTH_OPTIONAL_CHECKS: string[] = [];
 
+  /**
+   * The other instances, asked for their check states when a shared check fails here
+   * (health-peers.ts): base URLs without credentials, `http://10.0.0.5:3000,…`. Listing
+   * this instance too is harmless: it recognises its own answer and leaves it out.
+   */
+  @IsOptional()
+  @Transform(toList)
+  @ArrayMinSize(1)
+  @Matches(/^https?:\/\/[^\s/@,?#]+(\/[^\s@,?#]*)?$/, {
+    each: true,
+    message: '$property must be a comma-separated list of http(s)://host:port base URLs without credentials',
+  })
+  HEALTH_PEERS?: string[];
+
+  /** The same, from DNS: `name:port` of a headless Service, re-resolved in the background. */
+  @IsOptional()
+  @Matches(HOST_PORT, { message: '$property must be host:port (a headless Service name and the app port)' })
+  HEALTH_PEERS_DNS?: string;
+
+  /** Bearer token peers must send to read /internal/health/states (and send when asking). */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: '$property must be at least 16 characters' })
+  HEALTH_PEERS_TOKEN?: string;
+
+  /** How long one peer may take to answer before it counts as not answering. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(10_000)
+  HEALTH_PEER_TIMEOUT_MS = 300;
+
+  /**
+   * While a shared outage is confirmed, how often the peers are asked again (to notice
+   * that they recovered and the fault is now this pod's own). Unconfirmed failures are
+   * asked about every HEALTH_FAILURE_INTERVAL_MS; with every check up, peers are not asked.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  HEALTH_PEER_INTERVAL_MS = 5000;
+
   // --- Shutdown -------------------------------------------------------------
   @Transform(toInt)
   @IsInt()
@@ -333,6 +376,9 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const lines = errors.map(describe);
   if (env.HEALTH_CHECK_TIMEOUT_MS >= env.HEALTH_READINESS_BUDGET_MS) {
     lines.push('HEALTH_CHECK_TIMEOUT_MS: must be below HEALTH_READINESS_BUDGET_MS');
+  }
+  if (env.HEALTH_PEERS && env.HEALTH_PEERS_DNS) {
+    lines.push('HEALTH_PEERS_DNS: set HEALTH_PEERS or HEALTH_PEERS_DNS, not both');
   }
   // Which variables are set decides the Redis topology: its rules live with Redis.
   lines.push(...redisTopologyErrors(env, new Set(Object.keys(present))));

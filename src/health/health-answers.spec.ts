@@ -4,6 +4,7 @@ import type { HealthConfig } from './health.config';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
 import { HealthAnswers } from './health-answers';
 import { HealthMonitor } from './health-monitor';
+import { HealthPeers } from './health-peers';
 
 const config = {
   checkTimeoutMs: 100,
@@ -12,6 +13,7 @@ const config = {
   readinessBudgetMs: 800,
   detailsIntervalMs: 30_000,
   optionalChecks: [],
+  peers: { urls: [], timeoutMs: 300, intervalMs: 5000 },
 } as unknown as HealthConfig;
 
 describe('HealthAnswers', () => {
@@ -44,7 +46,7 @@ describe('HealthAnswers', () => {
           : Promise.resolve({ [k]: { status: healthy ? 'up' : 'down', message: 'timeout' } }),
     });
     gate = new ShutdownGate();
-    answers = new HealthAnswers(monitor, gate, health);
+    answers = new HealthAnswers(monitor, gate, health, new HealthPeers(config, monitor));
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
   });

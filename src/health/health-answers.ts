@@ -2,6 +2,7 @@ import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
 import { HealthMonitor } from './health-monitor';
+import { HealthPeers } from './health-peers';
 import type { CheckView } from './health-snapshot';
 import { HealthAnswer, readinessAnswer, snapshotIndicator, startupAnswer } from './health.views';
 
@@ -34,6 +35,7 @@ export class HealthAnswers {
     private readonly monitor: HealthMonitor,
     private readonly gate: ShutdownGate,
     private readonly health: HealthCheckService,
+    private readonly peers: HealthPeers,
   ) {}
 
   readiness(authorized: boolean, excluded: ReadonlySet<string>): Pending {
@@ -59,10 +61,11 @@ export class HealthAnswers {
     const now = Date.now();
     const shuttingDown = this.gate.shuttingDown;
     const key = `${view}|${authorized ? 'a' : 'p'}|${shuttingDown ? 's' : 'r'}`;
-    const revision = this.monitor.revision;
+    // Both only grow: their sum changes whenever either does.
+    const revision = this.monitor.revision + this.peers.revision;
     const hit = this.cache.get(key);
     if (hit && hit.revision === revision && now < hit.validUntilMs) return hit.answer;
-    const checks = select(this.monitor.snapshot(now).checks);
+    const checks = select(this.monitor.snapshot(now).checks.map((c) => this.withOutage(c)));
     const computing = this.check(checks, authorized).then((result) => decide(result, checks, shuttingDown));
     const entry: CacheEntry = { revision, validUntilMs: this.monitor.nextStaleAt(now), answer: computing };
     this.cache.set(key, entry);
@@ -72,6 +75,12 @@ export class HealthAnswers {
       () => this.cache.get(key) === entry && this.cache.delete(key),
     );
     return computing;
+  }
+
+  /** A down check the peers see down too carries its shared outage, which keeps readiness 200. */
+  private withOutage(check: CheckView): CheckView {
+    const sharedOutage = check.status === 'down' ? this.peers.outage(check.name) : undefined;
+    return sharedOutage ? { ...check, sharedOutage } : check;
   }
 
   /** Terminus' result over the snapshot: resolved when every check is up, carried by its 503 otherwise. */

@@ -27,6 +27,15 @@ export class LivenessBody {
   uptime_seconds: number;
 }
 
+/** A required shared check that is down here and on enough peers: readiness stays 200. */
+export class SharedOutageEntry {
+  @ApiProperty({ description: 'Peers that see the check down too.', example: 2 })
+  peersDown: number;
+
+  @ApiProperty({ description: 'Peers that answered when asked.', example: 2 })
+  peersAnswered: number;
+}
+
 /** One check in a body: the public view, plus the authorized-only fields. */
 export class CheckEntry {
   @ApiProperty({ enum: CHECK_STATUSES, description: '`degraded`: impaired but serving.' })
@@ -37,6 +46,13 @@ export class CheckEntry {
     description: 'Classified reason, when down. Safe for anonymous callers.',
   })
   message?: string;
+
+  @ApiPropertyOptional({
+    type: SharedOutageEntry,
+    description:
+      'Present when the check is down in a shared outage (HEALTH_PEERS): down here and on at least half of the peers that answered.',
+  })
+  sharedOutage?: SharedOutageEntry;
 
   @ApiProperty({
     type: Number,

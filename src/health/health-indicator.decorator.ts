@@ -3,8 +3,8 @@ import { DiscoveryService } from '@nestjs/core';
 /**
  * Whether every pod sees the same outcome of a check (`shared`: a database
  * or Redis all pods use, whose outage no pod can fix by leaving) or this
- * pod alone (`local`: a sidecar, a local disk). Recorded with the check for
- * fleet-aware readiness; nothing reads it yet.
+ * pod alone (`local`: a sidecar, a local disk). When a required shared check
+ * fails, readiness asks the peers (HEALTH_PEERS) before taking the pod out.
  */
 export type HealthCheckScope = 'shared' | 'local';
 

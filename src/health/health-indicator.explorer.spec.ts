@@ -15,6 +15,7 @@ const config: HealthConfig = {
   detailsIntervalMs: 30_000,
   detailsToken: undefined,
   optionalChecks: [],
+  peers: { urls: [], dns: undefined, token: undefined, timeoutMs: 300, intervalMs: 5000 },
 };
 
 @Injectable()

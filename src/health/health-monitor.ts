@@ -65,6 +65,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   private readonly staleAfterMs: number;
   private stopped = false;
   private changes = 0;
+  private readonly listeners: Array<(name: string) => void> = [];
 
   constructor(@Inject(healthConfig.KEY) private readonly config: HealthConfig) {
     // A check that has not completed for longer than this counts as down
@@ -135,6 +136,17 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     return this.checks.has(name);
   }
 
+  /** One check as seen now (stale counts as down); undefined for an unknown name. */
+  check(name: string, now = Date.now()): CheckView | undefined {
+    const check = this.checks.get(name);
+    return check && this.view(name, check, now);
+  }
+
+  /** Calls `listener` with a check's name whenever that check changes state (up, degraded, down). */
+  onStatusChange(listener: (name: string) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** The current state of every check, as seen now (stale entries count as down). */
   snapshot(now = Date.now()): HealthSnapshot {
     const views: CheckView[] = [];
@@ -143,7 +155,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private view(name: string, check: MonitoredCheck, now: number): CheckView {
-    const base = { name, required: check.required, details: check.details };
+    const base = { name, required: check.required, scope: check.scope, details: check.details };
     const record = check.record;
     if (!record) {
       return {
@@ -235,6 +247,9 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     });
     this.changes++;
     if (changed) this.logChange(check.definition.name, previous?.status ?? 'pending', check.record);
+    if (previous?.status !== check.record.status) {
+      for (const listener of this.listeners) listener(check.definition.name);
+    }
   }
 
   private logChange(name: string, from: string, record: CheckRecord): void {

@@ -11,6 +11,13 @@ export const healthConfig = registerAs('health', () => {
     detailsIntervalMs: e.HEALTH_DETAILS_INTERVAL_MS,
     detailsToken: e.HEALTH_DETAILS_TOKEN,
     optionalChecks: e.HEALTH_OPTIONAL_CHECKS,
+    peers: {
+      urls: (e.HEALTH_PEERS ?? []).map((url) => url.replace(/\/+$/, '')),
+      dns: e.HEALTH_PEERS_DNS,
+      token: e.HEALTH_PEERS_TOKEN,
+      timeoutMs: e.HEALTH_PEER_TIMEOUT_MS,
+      intervalMs: e.HEALTH_PEER_INTERVAL_MS,
+    },
   };
 });
 

@@ -7,12 +7,15 @@ import { HealthAnswers } from './health-answers';
 import { HealthDetailsAuth } from './health-details.auth';
 import { HealthIndicatorExplorer } from './health-indicator.explorer';
 import { HealthMonitor } from './health-monitor';
+import { HealthPeers } from './health-peers';
+import { HealthPeersController } from './health-peers.controller';
 
 /**
  * The probes over the monitor's snapshot. Knows no dependency: the checks
  * are the providers marked with `@HealthIndicator()` in whichever modules
  * the application imports, found at init (health-indicator.explorer.ts).
- * Exports the monitor, for readers of the snapshot such as MetricsModule.
+ * Exports the monitor and the peers' verdicts, for readers of the snapshot
+ * such as MetricsModule and routes that fail fast while a dependency is down.
  */
 @Module({
   imports: [
@@ -21,8 +24,8 @@ import { HealthMonitor } from './health-monitor';
     DiscoveryModule,
     LifecycleModule,
   ],
-  controllers: [HealthController, ReadyController],
-  providers: [HealthMonitor, HealthIndicatorExplorer, HealthAnswers, HealthDetailsAuth],
-  exports: [HealthMonitor],
+  controllers: [HealthController, ReadyController, HealthPeersController],
+  providers: [HealthMonitor, HealthPeers, HealthIndicatorExplorer, HealthAnswers, HealthDetailsAuth],
+  exports: [HealthMonitor, HealthPeers],
 })
 export class HealthModule {}

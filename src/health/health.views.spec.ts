@@ -5,6 +5,7 @@ import { checkEntry, readinessAnswer, snapshotIndicator, startupAnswer } from '.
 const check = (over: Partial<CheckView>): CheckView => ({
   name: 'db',
   required: true,
+  scope: 'shared',
   status: 'up',
   responseTimeMs: 1.5,
   sinceMs: 0,

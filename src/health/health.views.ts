@@ -14,6 +14,7 @@ export function checkEntry(check: CheckView, authorized: boolean): CheckEntry {
   const out: CheckEntry = {
     status: check.status,
     ...(check.status === 'down' ? { message: check.message ?? 'error' } : {}),
+    ...(check.sharedOutage ? { sharedOutage: { ...check.sharedOutage } } : {}),
     responseTime: check.responseTimeMs,
     since: iso(check.sinceMs),
   };
@@ -49,8 +50,9 @@ function bodyOf(result: HealthCheckResult, status: HealthCheckStatus): HealthBod
  * Readiness (and one check): Terminus' answer (`ok`, or `degraded` when a
  * check is impaired but serving; `shutting_down` while draining, whether by
  * the shutdown gate or Terminus' own flag), except that a down check that is
- * optional turns `error` into 200 `degraded`: only required checks take the
- * pod out of the load balancer.
+ * optional, or required but down in a shared outage, turns `error` into 200
+ * `degraded`: only a required check failing here alone takes the pod out of
+ * the load balancer.
  */
 export function readinessAnswer(
   result: HealthCheckResult,
@@ -61,7 +63,8 @@ export function readinessAnswer(
     return { httpStatus: 503, body: bodyOf(result, 'shutting_down') };
   }
   if (result.status !== 'error') return { httpStatus: 200, body: bodyOf(result, result.status) };
-  const requiredDown = checks.some((c) => c.required && c.status === 'down');
+  // A required check down in a shared outage (health-peers.ts) does not take the pod out.
+  const requiredDown = checks.some((c) => c.required && c.status === 'down' && !c.sharedOutage);
   return requiredDown
     ? { httpStatus: 503, body: bodyOf(result, 'error') }
     : { httpStatus: 200, body: bodyOf(result, 'degraded') };

@@ -22,7 +22,7 @@ export class JobStoreUnavailableFilter implements ExceptionFilter<JobStoreUnavai
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const failure = classifyError(error.cause);
+    const failure = error.failure ?? classifyError(error.cause);
     noteOnAccessLine(reply.raw, {
       msg: `job store unavailable: ${request.method} ${request.routeOptions.url ?? request.url} answered 503 (${failure})`,
       fields: { operation: error.operation, failure, reason: describeError(error.cause) },

@@ -171,11 +171,15 @@ return reply
 
 /** A job store operation failed because Redis is unreachable, hung or not serving. */
 export class JobStoreUnavailableError extends Error {
+  /** The classified failure when already known (the health check's), instead of classifying the cause. */
+  readonly failure?: string;
+
   constructor(
     readonly operation: string,
-    options: { cause: unknown },
+    options: { cause: unknown; failure?: string },
   ) {
     super(`job store unavailable during ${operation}`, options);
+    this.failure = options.failure;
     this.name = 'JobStoreUnavailableError';
   }
 }

@@ -9,6 +9,7 @@ import {
   Post,
   Query,
   UseFilters,
+  UseGuards,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -29,6 +30,7 @@ import { CreateJobDto } from './dto/create-job.dto';
 import { ListJobsQuery } from './dto/list-jobs.query';
 import { UpdateJobDto } from './dto/update-job.dto';
 import { Job, JobPage } from './dto/job.dto';
+import { JobStoreReadyGuard } from './job-store-ready.guard';
 import { JobStoreUnavailableFilter, STORE_UNAVAILABLE_BODY } from './job-store-unavailable.filter';
 import { JobIdPipe, JobsValidationPipe } from './jobs-validation.pipe';
 import { JOBS_MESSAGES } from './jobs.constants';
@@ -48,11 +50,12 @@ const ID_PARAM = ApiParam({ name: 'id', format: 'uuid', description: 'Job id (UU
   description: 'Correlation id (`[A-Za-z0-9._:-]{1,128}`); generated when absent or invalid, and echoed.',
 })
 @ApiServiceUnavailableResponse({
-  description: 'Redis is unreachable or hung.',
+  description: 'Redis is unreachable or hung (answered at once while the redis health check is down).',
   schema: { example: STORE_UNAVAILABLE_BODY },
 })
 @Controller('jobs')
 @UsePipes(JobsValidationPipe)
+@UseGuards(JobStoreReadyGuard)
 @UseFilters(JobStoreUnavailableFilter)
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}

@@ -12,9 +12,12 @@ type SerializedError = StdSerializedResults['err'];
 /**
  * Routes that are never access-logged (probes and scrapes would drown
  * everything else), by route template: `/health`, every `/health/...` route,
- * `/ready` and `/metrics`. Requests no route matched (404s) are logged.
+ * `/ready`, `/metrics` and the peers' `/internal/health/states`. Requests no route matched (404s) are logged.
  */
-export const UNLOGGED_ROUTES = { exact: ['/health', '/ready', '/metrics'], prefixes: ['/health/'] } as const;
+export const UNLOGGED_ROUTES = {
+  exact: ['/health', '/ready', '/metrics', '/internal/health/states'],
+  prefixes: ['/health/'],
+} as const;
 
 /** Whether the route template `route` (Fastify's `request.routeOptions.url`) is left out of the access log. */
 export function isUnloggedRoute(route: string | undefined): boolean {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
 import { HealthMonitor } from '../health/health-monitor';
+import { HealthPeers } from '../health/health-peers';
 import type { CheckView } from '../health/health-snapshot';
 import { METRIC_NAMES } from './metrics.constants';
 
@@ -12,7 +13,7 @@ import { METRIC_NAMES } from './metrics.constants';
  */
 @Injectable()
 export class HealthMetrics {
-  constructor(registry: Registry, monitor: HealthMonitor) {
+  constructor(registry: Registry, monitor: HealthMonitor, peers: HealthPeers) {
     const checks = (): readonly CheckView[] => monitor.snapshot().checks;
     new Gauge({
       name: METRIC_NAMES.checkStatus,
@@ -45,6 +46,18 @@ export class HealthMetrics {
         this.reset();
         for (const check of checks()) {
           if (check.sinceMs !== null) this.set({ check: check.name }, check.sinceMs / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.checkSharedOutage,
+      help: 'Health check down here and on enough peers to count as a shared outage (readiness stays 200): 1 yes, 0 no.',
+      labelNames: ['check'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const check of checks()) {
+          this.set({ check: check.name }, check.status === 'down' && peers.outage(check.name) ? 1 : 0);
         }
       },
     });

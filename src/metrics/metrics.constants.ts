@@ -4,6 +4,7 @@ export const METRIC_NAMES = {
   checkStatus: 'health_check_status',
   checkDuration: 'health_check_duration_seconds',
   checkLastChange: 'health_check_last_change_timestamp_seconds',
+  checkSharedOutage: 'health_check_shared_outage',
   logLinesDropped: 'log_lines_dropped_total',
 } as const;
 
