@@ -51,6 +51,34 @@ describe('validateEnvironment', () => {
     expect(lines.join('\n')).not.toMatch(/s3cr3t/);
   });
 
+  it('accepts peers as base URLs and trims their trailing slashes', () => {
+    const env = validateEnvironment({ HEALTH_PEERS: 'http://10.0.0.5:3000/, https://api-1.internal:8443' });
+    expect(env.HEALTH_PEERS).toEqual(['http://10.0.0.5:3000/', 'https://api-1.internal:8443']);
+    expect(env.HEALTH_PEER_TIMEOUT_MS).toBe(300);
+    expect(env.HEALTH_PEER_INTERVAL_MS).toBe(5000);
+  });
+
+  it('rejects peer URLs with credentials or another scheme, without echoing them', () => {
+    const lines = failures({ HEALTH_PEERS: 'http://admin:s3cr3t@10.0.0.5:3000,redis://10.0.0.6:6379' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^HEALTH_PEERS: /);
+    expect(lines[0]).not.toMatch(/s3cr3t/);
+  });
+
+  it('takes HEALTH_PEERS_DNS as host:port, and not together with HEALTH_PEERS', () => {
+    expect(failures({ HEALTH_PEERS_DNS: 'api-peers.default.svc.cluster.local:3000' })).toEqual([]);
+    expect(failures({ HEALTH_PEERS_DNS: 'api-peers' })[0]).toMatch(/^HEALTH_PEERS_DNS: HEALTH_PEERS_DNS must be host:port/);
+    expect(failures({ HEALTH_PEERS: 'http://10.0.0.5:3000', HEALTH_PEERS_DNS: 'api-peers:3000' })).toEqual([
+      'HEALTH_PEERS_DNS: set HEALTH_PEERS or HEALTH_PEERS_DNS, not both',
+    ]);
+  });
+
+  it('wants a peers token of at least 16 characters', () => {
+    expect(failures({ HEALTH_PEERS_TOKEN: 'short' })).toEqual([
+      'HEALTH_PEERS_TOKEN: HEALTH_PEERS_TOKEN must be at least 16 characters',
+    ]);
+  });
+
   it('rejects a check timeout that does not fit the readiness budget', () => {
     expect(failures({ HEALTH_CHECK_TIMEOUT_MS: '900' })).toEqual([
       'HEALTH_CHECK_TIMEOUT_MS: must be below HEALTH_READINESS_BUDGET_MS',

@@ -105,6 +105,8 @@ export class HealthPeers implements OnApplicationBootstrap, BeforeApplicationShu
   states(): PeerStates {
     const checks: PeerStates['checks'] = {};
     for (const check of this.monitor.snapshot().checks) {
+      // A check that has not run yet has no state to share: it must not count as agreeing.
+      if (check.checkedAtMs === null) continue;
       checks[check.name] = {
         status: check.status,
         since: check.sinceMs === null ? null : new Date(check.sinceMs).toISOString(),
@@ -126,9 +128,10 @@ export class HealthPeers implements OnApplicationBootstrap, BeforeApplicationShu
       this.askAgain = true;
       return;
     }
+    // A check still pending its first run has not failed: nothing to ask about yet.
     const suspects = this.monitor
       .snapshot()
-      .checks.filter((c) => c.required && c.scope === 'shared' && c.status === 'down');
+      .checks.filter((c) => c.required && c.scope === 'shared' && c.status === 'down' && c.checkedAtMs !== null);
     if (suspects.length === 0) {
       // Without a failure here there is nothing to confirm: no request leaves this pod.
       this.settle(new Map());

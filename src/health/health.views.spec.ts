@@ -74,6 +74,24 @@ describe('readinessAnswer', () => {
     expect(answer.body.error.upstream).toMatchObject({ status: 'down' });
   });
 
+  it('answers 200 degraded when a required check is down in a shared outage, and says so in its entry', () => {
+    const sharedOutage = { peersDown: 2, peersAnswered: 3 };
+    const checks = [check({}), check({ name: 'redis', status: 'down', message: 'connection refused', sharedOutage })];
+    const answer = readinessAnswer(terminus(checks), checks, false);
+    expect(answer.httpStatus).toBe(200);
+    expect(answer.body.status).toBe('degraded');
+    expect(answer.body.error.redis).toMatchObject({ status: 'down', message: 'connection refused', sharedOutage });
+  });
+
+  it('still answers 503 when another required check is down here alone', () => {
+    const sharedOutage = { peersDown: 1, peersAnswered: 1 };
+    const checks = [
+      check({ status: 'down', message: 'timeout' }),
+      check({ name: 'redis', status: 'down', message: 'connection refused', sharedOutage }),
+    ];
+    expect(readinessAnswer(terminus(checks), checks, false).httpStatus).toBe(503);
+  });
+
   it('answers 503 shutting_down while draining, whatever the checks say', () => {
     const checks = [check({})];
     expect(readinessAnswer(terminus(checks), checks, true)).toMatchObject({
