@@ -67,7 +67,9 @@ describe('validateEnvironment', () => {
 
   it('takes HEALTH_PEERS_DNS as host:port, and not together with HEALTH_PEERS', () => {
     expect(failures({ HEALTH_PEERS_DNS: 'api-peers.default.svc.cluster.local:3000' })).toEqual([]);
-    expect(failures({ HEALTH_PEERS_DNS: 'api-peers' })[0]).toMatch(/^HEALTH_PEERS_DNS: HEALTH_PEERS_DNS must be host:port/);
+    expect(failures({ HEALTH_PEERS_DNS: 'api-peers' })[0]).toMatch(
+      /^HEALTH_PEERS_DNS: HEALTH_PEERS_DNS must be host:port/,
+    );
     expect(failures({ HEALTH_PEERS: 'http://10.0.0.5:3000', HEALTH_PEERS_DNS: 'api-peers:3000' })).toEqual([
       'HEALTH_PEERS_DNS: set HEALTH_PEERS or HEALTH_PEERS_DNS, not both',
     ]);

@@ -61,7 +61,7 @@ describe('HealthPeers', () => {
     redisUp = true;
     replies = Object.fromEntries(PEERS.map((url) => [url, states('up')]));
     fetchMock = jest.spyOn(globalThis, 'fetch').mockImplementation((input) => {
-      const url = String(input);
+      const url = input as string;
       const reply = replies[url.slice(0, url.indexOf('/internal'))];
       if (!reply || reply === 'no answer') return Promise.reject(new Error('connect ECONNREFUSED'));
       return Promise.resolve(new Response(JSON.stringify(reply), { status: 200 }));
@@ -174,7 +174,7 @@ describe('HealthPeers', () => {
     await boot(configWith({ token: 'peers-token-0123456789' }));
     await loseRedisHere();
     const [url, init] = fetchMock.mock.calls[0];
-    expect(String(url)).toBe(`${PEERS[0]}/internal/health/states`);
+    expect(url).toBe(`${PEERS[0]}/internal/health/states`);
     expect(init?.headers).toEqual({ authorization: 'Bearer peers-token-0123456789' });
     expect(init?.signal).toBeInstanceOf(AbortSignal);
   });
