@@ -230,6 +230,7 @@ const dockerCmd = ((): string[] => {
 })();
 const dockerHc = dockerHealthcheck(finalStage);
 const objects = k8sObjects();
+const services = objects.filter((o) => o.kind === 'Service');
 const deployment = k8sObject(objects, 'Deployment');
 const podSpec = dict(dict(dict(deployment.spec, 'spec').template, 'template').spec, 'pod spec');
 const container = dict(list(podSpec.containers, 'containers')[0], 'container');
@@ -500,8 +501,14 @@ describe('Dockerfile', () => {
 });
 
 describe('Kubernetes manifests', () => {
-  it('are a Deployment, Service, ConfigMap and PodDisruptionBudget; the Secret is an example outside kustomization', () => {
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
+  it('are a Deployment, two Services, ConfigMap and PodDisruptionBudget; the Secret is an example outside kustomization', () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Service',
+      'Service',
+    ]);
     expect(secretExample.kind).toBe('Secret');
     const kustomization = dict(parseYaml(read('deploy/k8s/kustomization.yaml')), 'kustomization.yaml');
     expect(list(kustomization.resources, 'resources')).not.toContain('secret.example.yaml');
@@ -567,11 +574,24 @@ describe('Kubernetes manifests', () => {
     const selector = dict(dict(deployment.spec, 'spec').selector, 'selector').matchLabels;
     const labels = dict(dict(dict(deployment.spec, 'spec').template, 'template').metadata, 'metadata').labels;
 
-    expect(dict(k8sObject(objects, 'Service').spec, 'svc').selector).toEqual(selector);
+    for (const service of services) expect(dict(service.spec, 'svc').selector).toEqual(selector);
     expect(
       dict(dict(k8sObject(objects, 'PodDisruptionBudget').spec, 'pdb').selector, 'pdb selector').matchLabels,
     ).toEqual(selector);
     expect(labels).toMatchObject(dict(selector, 'matchLabels'));
+  });
+
+  it('give the peers a headless Service that keeps unready pods visible, named by HEALTH_PEERS_DNS', () => {
+    const peers = services.find((service) => dict(service.spec, 'svc').clusterIP === 'None');
+    const spec = dict(peers?.spec, 'peers svc');
+    const port = dict(list(spec.ports, 'peers ports')[0], 'peers port');
+
+    expect(spec.publishNotReadyAddresses).toBe(true);
+    expect(`${str(dict(peers?.metadata, 'peers metadata').name)}:${String(port.port)}`).toBe(
+      configData.HEALTH_PEERS_DNS,
+    );
+    expect(port.port).toBe(k8sSettings.PORT);
+    expect(port.targetPort).toBe('http');
   });
 
   it("set only variables of the app's config schema, with valid values", () => {
