@@ -14,3 +14,6 @@ export const HEALTH_MESSAGES = {
 
 /** Name of the bearer scheme for HEALTH_DETAILS_TOKEN in the OpenAPI document. */
 export const HEALTH_DETAILS_SECURITY = 'health-details';
+
+/** Name of the bearer scheme for HEALTH_PEERS_TOKEN in the OpenAPI document. */
+export const PEERS_SECURITY = 'health-peers';

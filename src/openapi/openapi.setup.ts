@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '../config/app.config';
-import { HEALTH_DETAILS_SECURITY } from '../health/health.constants';
+import { HEALTH_DETAILS_SECURITY, PEERS_SECURITY } from '../health/health.constants';
 
 /** Swagger UI at `/docs`, the document at `/docs-json` (and `/docs-yaml`). */
 export const OPENAPI_PATH = 'docs';
@@ -26,6 +26,10 @@ export function setupOpenApi(app: NestFastifyApplication, config: AppConfig): vo
         description: 'HEALTH_DETAILS_TOKEN: adds reasons and details to health answers.',
       },
       HEALTH_DETAILS_SECURITY,
+    )
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'HEALTH_PEERS_TOKEN: peers reading each other’s check states.' },
+      PEERS_SECURITY,
     )
     .build();
   SwaggerModule.setup(OPENAPI_PATH, app, () => SwaggerModule.createDocument(app, info), {
