@@ -1,6 +1,6 @@
 import { UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { healthConfig } from '../config/configuration';
+import { healthConfig } from './health.config';
 import { HealthPeers, PeerStates } from './health-peers';
 import { HealthPeersController } from './health-peers.controller';
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { lookup } from 'node:dns/promises';
-import type { HealthConfig } from '../config/configuration';
+import type { HealthConfig } from './health.config';
 import { HealthMonitor } from './health-monitor';
 import { HealthPeers, PEER_SAMPLE_SIZE, PeerStates, sample } from './health-peers';
 

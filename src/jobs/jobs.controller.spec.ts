@@ -1,6 +1,8 @@
 import { NotFoundException } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { HealthMonitor } from '../health/health-monitor';
+import type { CheckView } from '../health/health-snapshot';
 import type { Job, JobPage } from './dto/job.dto';
 import { JobStoreUnavailableError } from './job-store';
 import { JOBS_MESSAGES } from './jobs.constants';
@@ -22,9 +24,12 @@ const page: JobPage = { items: [job], next_cursor: null };
 
 describe('JobsController', () => {
   const jobs = { create: jest.fn(), list: jest.fn(), get: jest.fn(), update: jest.fn() };
+  let redisCheck: Partial<CheckView>;
+  const monitor = { provide: HealthMonitor, useValue: { check: () => redisCheck } };
 
   beforeEach(() => {
     jest.resetAllMocks();
+    redisCheck = { name: 'redis', status: 'up' };
   });
 
   describe('handlers', () => {
@@ -33,7 +38,7 @@ describe('JobsController', () => {
     beforeEach(async () => {
       const moduleRef = await Test.createTestingModule({
         controllers: [JobsController],
-        providers: [{ provide: JobsService, useValue: jobs }],
+        providers: [{ provide: JobsService, useValue: jobs }, monitor],
       }).compile();
       controller = moduleRef.get(JobsController);
     });
@@ -82,7 +87,7 @@ describe('JobsController', () => {
     beforeAll(async () => {
       const moduleRef = await Test.createTestingModule({
         controllers: [JobsController],
-        providers: [{ provide: JobsService, useValue: jobs }],
+        providers: [{ provide: JobsService, useValue: jobs }, monitor],
       }).compile();
       app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
       await app.init();
@@ -167,6 +172,17 @@ describe('JobsController', () => {
 
       expect(res.statusCode).toBe(200);
       expect(jobs.list).toHaveBeenCalledWith(expect.objectContaining({ status: 'failed', limit: 5 }));
+    });
+
+    it('answers 503 with Retry-After: 1 at once while the redis check is down, without calling the service', async () => {
+      redisCheck = { name: 'redis', status: 'down', message: 'connection refused' };
+
+      const res = await app.inject({ method: 'POST', url: '/jobs', payload: { type: 'report.render', payload: {} } });
+
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toEqual({ statusCode: 503, message: JOBS_MESSAGES.storeUnavailable });
+      expect(jobs.create).not.toHaveBeenCalled();
     });
 
     it('answers 503 with Retry-After: 1 when the job store is unavailable', async () => {

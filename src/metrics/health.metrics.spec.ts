@@ -1,12 +1,14 @@
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import { HealthMonitor } from '../health/health-monitor';
+import { HealthPeers } from '../health/health-peers';
 import type { CheckView } from '../health/health-snapshot';
 import { HealthMetrics } from './health.metrics';
 import { METRIC_NAMES } from './metrics.constants';
 
 const check = (view: Partial<CheckView> & Pick<CheckView, 'name' | 'status'>): CheckView => ({
   required: true,
+  scope: 'shared',
   responseTimeMs: null,
   sinceMs: null,
   checkedAtMs: null,
@@ -17,6 +19,8 @@ describe('HealthMetrics', () => {
   let registry: Registry;
   let checks: CheckView[];
   const monitor = { snapshot: jest.fn(() => ({ takenAtMs: 0, checks })) };
+  let outages: Record<string, { peersDown: number; peersAnswered: number }>;
+  const peers = { outage: (name: string) => outages[name] };
 
   /** The series `name` as { label value of `check`: value }. */
   async function series(name: string): Promise<Record<string, number>> {
@@ -29,11 +33,13 @@ describe('HealthMetrics', () => {
   beforeEach(async () => {
     registry = new Registry();
     checks = [];
+    outages = {};
     const moduleRef = await Test.createTestingModule({
       providers: [
         HealthMetrics,
         { provide: Registry, useValue: registry },
         { provide: HealthMonitor, useValue: monitor },
+        { provide: HealthPeers, useValue: peers },
       ],
     }).compile();
     moduleRef.get(HealthMetrics);
@@ -70,5 +76,12 @@ describe('HealthMetrics', () => {
     checks = [check({ name: 'db', status: 'down', message: 'timeout' })];
 
     await expect(series(METRIC_NAMES.checkStatus)).resolves.toEqual({ db: 0 });
+  });
+
+  it('reports a down check in a shared outage as 1, every other check as 0', async () => {
+    checks = [check({ name: 'db', status: 'up' }), check({ name: 'redis', status: 'down', message: 'timeout' })];
+    outages = { redis: { peersDown: 2, peersAnswered: 2 } };
+
+    await expect(series(METRIC_NAMES.checkSharedOutage)).resolves.toEqual({ db: 0, redis: 1 });
   });
 });
