@@ -14,7 +14,7 @@ import { shutdownConfig, ShutdownConfig } from './shutdown.config';
 import { ShutdownGate } from './shutdown-gate';
 
 /**
- * Runs the first half of the shutdown sequence (README, "Shutdown"):
+ * Runs the first half of the shutdown sequence (docs/DEPLOYMENT.md, "Shutdown"):
  *
  * 1. close the gate: readiness and startup answer 503 `shutting_down`,
  *    liveness stays 200; from now on every answer says `Connection: close`,
