@@ -83,11 +83,13 @@ describe('HealthAnswers', () => {
     expect(second.body.error.db).toMatchObject({ status: 'down', message: 'timeout' });
   });
 
-  it('turns a stuck check stale even though nothing completed', async () => {
+  it('turns a stuck check into a timeout at its deadline, then stale, though its call never completes', async () => {
     hang = true;
     await jest.advanceTimersByTimeAsync(1000); // the next run starts and never settles
     expect((await answers.readiness(false, new Set())).httpStatus).toBe(200); // the last result, still fresh
-    await jest.advanceTimersByTimeAsync(1000 + 1); // 1100 (a jittered interval) + 100 + 800 after the last result
+    await jest.advanceTimersByTimeAsync(100); // checkTimeoutMs
+    expect((await answers.readiness(false, new Set())).body.error.db.message).toBe('timeout');
+    await jest.advanceTimersByTimeAsync(2000 + 1); // 1100 (a jittered interval) + 100 + 800 after the timeout
     expect((await answers.readiness(false, new Set())).body.error.db.message).toBe('stale');
   });
 

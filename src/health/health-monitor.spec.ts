@@ -135,15 +135,39 @@ describe('HealthMonitor', () => {
     expect(calls).toBe(1);
   });
 
-  it('turns a check that stopped reporting into down "stale"', async () => {
+  it('records a check whose call never settles as down "timeout" at its deadline, then "stale", without a second call', async () => {
     let calls = 0;
     const monitor = monitorWith([
-      { name: 'redis', check: (k) => (calls++ === 0 ? Promise.resolve(up(k)) : new Promise(() => undefined)) },
+      {
+        name: 'redis',
+        check: (k) => (calls++ === 0 ? Promise.resolve(up(k)) : new Promise<HealthIndicatorResult>(() => undefined)),
+      },
     ]);
     monitor.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0); // up at t=0; the run at t=1000 never settles
+    await jest.advanceTimersByTimeAsync(1000 + 100); // its deadline (checkTimeoutMs 100)
+    expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'down', message: 'timeout' });
     await jest.advanceTimersByTimeAsync(1100 + 100 + 800 + 1); // the budget covers a jittered (+10 %) interval
     expect(monitor.snapshot().checks[0]).toMatchObject({ status: 'down', message: 'stale' });
+    expect(calls).toBe(2);
+  });
+
+  it('completes the first round, for /health/startup, even when a check never settles', async () => {
+    const monitor = monitorWith([
+      { name: 'upstream', check: () => new Promise<HealthIndicatorResult>(() => undefined) },
+    ]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(100);
+    expect(monitor.snapshot().checks[0].checkedAtMs).not.toBeNull();
+  });
+
+  it('does not hold shutdown for a call that outlived its deadline', async () => {
+    const monitor = monitorWith([
+      { name: 'upstream', check: () => new Promise<HealthIndicatorResult>(() => undefined) },
+    ]);
+    monitor.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(100);
+    await expect(monitor.beforeApplicationShutdown()).resolves.toBeUndefined();
   });
 
   it('runs at most one call per interval while up and per failure interval while down', async () => {

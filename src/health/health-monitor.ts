@@ -64,6 +64,9 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   private readonly checks = new Map<string, MonitoredCheck>();
   private readonly staleAfterMs: number;
   private stopped = false;
+  private stop: () => void = () => undefined;
+  /** Settles at shutdown: no run waits past it for a call that outlived its deadline. */
+  private readonly stopping = new Promise<void>((resolve) => (this.stop = resolve));
   private changes = 0;
   private readonly listeners: Array<(name: string) => void> = [];
 
@@ -100,6 +103,7 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
   /** Stops scheduling and waits for runs in flight (each bounded by its deadline). */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.stop();
     for (const check of this.checks.values()) clearTimeout(check.timer);
     await Promise.all([...this.checks.values()].map((c) => c.running ?? Promise.resolve()));
   }
@@ -196,16 +200,28 @@ export class HealthMonitor implements OnApplicationBootstrap, BeforeApplicationS
     const { definition, timeoutMs } = check;
     const started = performance.now();
     let outcome: Omit<CheckRecord, 'responseTimeMs' | 'checkedAtMs' | 'sinceMs'>;
+    let call: Promise<unknown> | undefined;
     try {
-      // Every attempt gets the check's deadline here, so an indicator need not set one; a check that
-      // never settles (a bare promise) reads as stale.
+      // Every check gets its deadline here, so an indicator need not set one: an attempt through
+      // Terminus' `.withTimeout()`, a bare promise through ours.
       const result = definition.check(definition.name, timeoutMs);
-      const bounded = result instanceof HealthCheckAttempt ? result.withTimeout(timeoutMs) : result;
-      outcome = this.interpret(definition.name, await bounded);
+      if (result instanceof HealthCheckAttempt) {
+        outcome = this.interpret(definition.name, await result.withTimeout(timeoutMs));
+      } else {
+        const work = Promise.resolve(result);
+        call = work.catch(() => undefined);
+        outcome = this.interpret(
+          definition.name,
+          await withTimeout(work, timeoutMs, `health check ${definition.name}`),
+        );
+      }
     } catch (error) {
       outcome = { status: 'down', message: classifyError(error), reason: describeError(error) };
     }
     this.record(check, outcome, Math.round((performance.now() - started) * 100) / 100);
+    // A bare promise past its deadline may still be running: the next run waits for it, so a hung
+    // call is never joined by a second one (it turns stale instead), and shutdown does not wait for it.
+    if (call) await Promise.race([call, this.stopping]);
     if (!this.stopped && check.record?.status !== 'down') await this.refreshDetails(check);
   }
 
