@@ -311,7 +311,10 @@ class RedisServer implements RedisFixture {
       return await Promise.race([work, timeout]);
     } finally {
       clearTimeout(timer);
-      client.disconnect();
+      // disconnect() arms a 2 s timer that only the socket's next 'close' clears: on a socket that
+      // already closed (refused while the server starts, or the server went away) it would run out
+      // and keep jest alive after the last test.
+      if (client.status !== 'end') client.disconnect();
     }
   }
 
