@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from './ports';
-import { reapOnExit, unrefChild, waitFor, waitForExit } from './wait';
+import { reapOnExit, testSignal, unrefChild, waitFor, waitForExit } from './wait';
 
 /** Repository root (this file lives in test/support/). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -34,7 +34,7 @@ export interface AppProcess {
   output(): string;
   /** Captured stdout and stderr lines, in arrival order. */
   lines(): string[];
-  /** Resolves with the first (past or future) line matching `pattern`; rejects on timeout or exit. */
+  /** Resolves with the first (past or future) line matching `pattern`; rejects on timeout, exit or the end of the test. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** The exit code once exited; null while running (or after death by a signal). */
   exitCode(): number | null;
@@ -141,10 +141,18 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
       };
       const seen = captured.find(matches);
       if (seen !== undefined) return Promise.resolve(seen);
+      const signal = testSignal();
+      if (signal?.aborted) return Promise.reject(signal.reason as Error);
       return new Promise<string>((resolveLine, reject) => {
+        // Like waitFor, the wait ends with the test that started it.
+        const onAbort = (): void => {
+          done();
+          reject(signal?.reason as Error);
+        };
         const done = (): void => {
           clearTimeout(timer);
           lineListeners.delete(onLine);
+          signal?.removeEventListener('abort', onAbort);
         };
         const onLine = (line: string): void => {
           if (!matches(line)) return;
@@ -158,6 +166,7 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
           );
         }, timeoutMs);
         lineListeners.add(onLine);
+        signal?.addEventListener('abort', onAbort, { once: true });
         void exited.then((exit) => {
           if (!lineListeners.has(onLine)) return;
           done();

@@ -15,6 +15,12 @@ export interface WaitForOptions {
   intervalMs?: number;
   /** What is being waited for; named in the timeout error. */
   description: string;
+  /**
+   * Ends the wait early, rejecting with the signal's reason. Defaults to
+   * {@link testSignal}: a wait started by a test ends with that test. `null`
+   * ties the wait to nothing (cleanup that must finish whatever happened).
+   */
+  signal?: AbortSignal | null;
 }
 
 /** Thrown by {@link waitFor} when the condition never became truthy in time. */
@@ -25,43 +31,98 @@ export class WaitTimeoutError extends Error {
   }
 }
 
+/** The reason of {@link testSignal}: the test that started a wait is over. */
+export class TestEndedError extends Error {
+  constructor() {
+    super('the test ended (it failed or timed out) before this wait did');
+    this.name = 'TestEndedError';
+  }
+}
+
+// Jest does not stop the body of a test that failed elsewhere or timed out: its
+// waits would poll on, against servers already stopped, up to their own
+// deadlines, and keep jest from exiting. The e2e setup opens a scope around
+// every test (beginTest/endTest) so that whatever the test left waiting ends
+// with it.
+let currentTest: AbortController | undefined;
+
+/** Aborted when the test that is running ends; undefined outside a test (hooks around all tests, bench). */
+export function testSignal(): AbortSignal | undefined {
+  return currentTest?.signal;
+}
+
+/** Before each test (test/support/e2e-setup.ts). */
+export function beginTest(): void {
+  currentTest = new AbortController();
+}
+
+/** After each test (test/support/e2e-setup.ts): every wait the test started rejects with {@link TestEndedError}. */
+export function endTest(): void {
+  currentTest?.abort(new TestEndedError());
+  currentTest = undefined;
+}
+
 /**
  * Polls `fn` until it resolves to a truthy value and returns that value.
  * Throws {@link WaitTimeoutError} (naming `description`) once `timeoutMs` has
  * passed, also when a single call of `fn` hangs past the deadline. An error
  * thrown by `fn` ends the wait at once: catch transient errors inside `fn`.
+ * So does the end of the test that started the wait (see `signal`).
  */
 export async function waitFor<T>(
   fn: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs, intervalMs = 50, description }: WaitForOptions,
+  { timeoutMs, intervalMs = 50, description, signal = testSignal() }: WaitForOptions,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    signal?.throwIfAborted();
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new WaitTimeoutError(description, timeoutMs);
     // Promise.resolve().then: a synchronous throw ends the wait like a rejection does.
-    const result = await raceDeadline(Promise.resolve().then(fn), remaining);
+    const result = await raceDeadline(Promise.resolve().then(fn), remaining, signal ?? undefined);
     if (result.timedOut) throw new WaitTimeoutError(description, timeoutMs);
     if (result.value) return result.value;
     const pause = Math.min(intervalMs, deadline - Date.now());
-    if (pause > 0) await new Promise<void>((resolve) => setTimeout(resolve, pause));
+    if (pause > 0) await sleep(pause, signal ?? undefined);
   }
+}
+
+/** Resolves after `ms`; rejects with the signal's reason once `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 type Raced<T> = { timedOut: true } | { timedOut: false; value: T };
 
-async function raceDeadline<T>(promise: Promise<T>, ms: number): Promise<Raced<T>> {
+/** `promise`'s value, or timedOut after `ms`; rejects with the reason once `signal` aborts. */
+async function raceDeadline<T>(promise: Promise<T>, ms: number, signal?: AbortSignal): Promise<Raced<T>> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const timeout = new Promise<Raced<T>>((resolve) => {
     timer = setTimeout(() => resolve({ timedOut: true }), ms);
+  });
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal?.reason as Error);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   const settled = promise.then((value): Raced<T> => ({ timedOut: false, value }));
   // A call that rejects after the deadline must not become an unhandled rejection.
   settled.catch(() => undefined);
   try {
-    return await Promise.race([settled, timeout]);
+    return await Promise.race([settled, timeout, aborted]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -125,12 +186,16 @@ export function signalQuietly(pid: number | undefined, signal: NodeJS.Signals): 
   }
 }
 
+// The process helpers below are bounded and part of pausing, resuming or stopping a fixture:
+// the end of a test does not cut them short, so no fixture is left half-stopped.
+
 /** Waits until every pid in `pids` is in the stopped state ('T') or gone. */
 export function waitForStopped(pids: readonly number[], timeoutMs = 5_000): Promise<true> {
   return waitFor(() => pids.every((pid) => isProcessGone(pid) || processState(pid) === 'T'), {
     timeoutMs,
     intervalMs: 10,
     description: `processes ${pids.join(', ')} to be stopped (SIGSTOP)`,
+    signal: null,
   });
 }
 
@@ -140,6 +205,7 @@ export function waitForResumed(pids: readonly number[], timeoutMs = 5_000): Prom
     timeoutMs,
     intervalMs: 10,
     description: `processes ${pids.join(', ')} to run again (SIGCONT)`,
+    signal: null,
   });
 }
 
@@ -149,6 +215,7 @@ export function waitForGone(pids: readonly number[], timeoutMs = 10_000): Promis
     timeoutMs,
     intervalMs: 20,
     description: `processes ${pids.join(', ')} to exit`,
+    signal: null,
   });
 }
 
@@ -166,7 +233,7 @@ export function unrefChild(child: ChildProcess): void {
 
 /** Waits (bounded, polling) until `isExited()` is true; `what` names the process in the error. */
 export function waitForExit(isExited: () => boolean, what: string, timeoutMs = 10_000): Promise<true> {
-  return waitFor(() => isExited(), { timeoutMs, intervalMs: 20, description: `${what} to exit` });
+  return waitFor(() => isExited(), { timeoutMs, intervalMs: 20, description: `${what} to exit`, signal: null });
 }
 
 // --- Reaper: nothing a test started outlives the test process ---------------
