@@ -65,6 +65,12 @@ afterAll(async () => {
 });
 
 describe('Redis Cluster', () => {
+  // A node a failed test killed is back before the next test: the tests after it need the whole cluster.
+  afterEach(async () => {
+    await Promise.all(cluster.nodes.map((node) => node.start()));
+    await cluster.waitUntilOk();
+  }, 60_000);
+
   it('is ready and shows the cluster state, its nodes and the slots each serves', async () => {
     const redis = await waitFor(
       async () => {
