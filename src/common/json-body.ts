@@ -14,8 +14,8 @@ export type BodyParser<Body extends string | Buffer> = (
  * included. Parsing, validating and serializing a body costs time in
  * proportion to these, not only to its size: within them a 1 MiB body
  * (the default BODY_LIMIT_BYTES) holds the event loop for 10-20 ms at
- * most, far under the 50 ms test/hostile-bodies.e2e-spec.ts allows, and
- * nothing recursive comes near the stack limit.
+ * most (measured on 2 shared cores, docs/JOBS.md), and nothing recursive
+ * comes near the stack limit.
  */
 export const JSON_BODY_MAX_DEPTH = 32;
 export const JSON_BODY_MAX_KEYS = 10_000;
