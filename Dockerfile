@@ -28,10 +28,11 @@ ENV NODE_ENV=production \
     PORT=3000
 # V8 heap sizing for the 256 MiB container limit of deploy/k8s: small semi-spaces keep
 # the young generation from staying resident after boot (RSS), and the old-space cap
-# makes V8 collect harder before the kernel OOM-kills the pod. --enable-source-maps:
-# a stack trace, where one is logged at debug level, points into src/.
+# makes V8 collect harder before the kernel OOM-kills the pod. No --enable-source-maps:
+# the app maps its own stack traces into src/ (src/source-maps.ts); the flag would also
+# read and keep the source maps of ~850 dependency files, about 5 MiB of RSS.
 # `npm run bench` runs the app with these same lines.
-ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=160 --enable-source-maps"
+ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=160"
 # glibc gives each thread that allocates (V8's compiler and GC workers, libuv's pool)
 # its own malloc arena and keeps their freed pages; two arenas keep RSS after load
 # lower at no measurable cost (docs/BENCHMARKS.md).
@@ -41,10 +42,10 @@ ENV MALLOC_ARENA_MAX=2
 COPY package.json package-lock.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# No NODE_COMPILE_CACHE: measured on Node 24, a cache filled at build time takes
-# ~90 ms off the boot (0.61 s instead of 0.70 s to readiness) but adds ~14 MiB of RSS
-# (131 instead of 117 MiB at readiness). Memory is the tighter budget here, and the boot
-# is within its 1 s without the cache (docs/BENCHMARKS.md).
+# No NODE_COMPILE_CACHE: measured on Node 24 with Nest 12, a cache filled at build time
+# takes ~90 ms off the boot (694 instead of 783 ms to liveness) but adds ~13 MiB of RSS
+# (136 instead of 123 MiB once idle): Node keeps the cache it read in memory. Memory is
+# the tighter budget here (docs/BENCHMARKS.md).
 USER node
 EXPOSE 3000
 # Liveness, not readiness: Swarm, ECS and autoheal replace a container that turns

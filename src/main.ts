@@ -1,3 +1,5 @@
+// First import: source maps apply only to the modules loaded after it.
+import './source-maps';
 import 'reflect-metadata';
 import { ConfigValidationError } from './config/environment';
 import { loadEnvironment } from './config/load-environment';

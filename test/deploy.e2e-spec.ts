@@ -229,6 +229,12 @@ const dockerCmd = ((): string[] => {
   return JSON.parse(cmd.args) as string[];
 })();
 const dockerHc = dockerHealthcheck(finalStage);
+/** Every `ENV NAME=value` of the final stage: the environment the image runs the app with. */
+const imageEnv = Object.fromEntries(
+  finalStage
+    .filter((i) => i.keyword === 'ENV')
+    .flatMap((i) => [...i.args.matchAll(/([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|(\S+))/g)].map((m) => [m[1], m[2] ?? m[3]])),
+);
 const objects = k8sObjects();
 const services = objects.filter((o) => o.kind === 'Service');
 const deployment = k8sObject(objects, 'Deployment');
@@ -475,9 +481,20 @@ describe('Dockerfile', () => {
     expect(dockerHc.cmd.slice(0, 2)).toEqual(['node', 'dist/healthcheck.js']);
   });
 
-  it('runs the app with source maps enabled, so a logged stack trace points into src/', () => {
-    const nodeOptions = finalStage.filter((i) => i.keyword === 'ENV' && i.args.includes('NODE_OPTIONS='));
-    expect(nodeOptions.map((i) => i.args).join(' ')).toMatch(/--enable-source-maps\b/);
+  it("maps a logged stack trace into src/ under the image's environment: dist/main.js loads source-maps.js before the rest of the app", async () => {
+    ensureBuilt();
+    const firstLocalRequire = /require\("\.\/([^"]+)"\)/.exec(read('dist/main.js'))?.[1];
+    const script =
+      "require('./dist/source-maps');" +
+      "try { require('./dist/config/environment').validateEnvironment({ PORT: 'x' }); }" +
+      'catch (error) { process.stdout.write(String(error.stack)); }';
+    const { stdout } = await execFileAsync(process.execPath, ['-e', script], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...imageEnv },
+    });
+
+    expect(firstLocalRequire).toBe('source-maps');
+    expect(stdout).toMatch(/\/src\/config\/environment\.ts:\d+:\d+/);
   });
 
   it('asks liveness in the image HEALTHCHECK and readiness in compose, which overrides it for service_healthy', () => {
@@ -703,13 +720,6 @@ describe('the build output, run as the image runs it', () => {
     const rd = redis as RedisFixture;
 
     // The image's ENV, then compose's api environment, pointed at the fixtures.
-    const imageEnv = Object.fromEntries(
-      finalStage
-        .filter((i) => i.keyword === 'ENV')
-        .flatMap((i) =>
-          [...i.args.matchAll(/([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|(\S+))/g)].map((m) => [m[1], m[2] ?? m[3]]),
-        ),
-    );
     env = {
       PATH: process.env.PATH ?? '',
       ...imageEnv,
