@@ -1,20 +1,12 @@
 import { Test } from '@nestjs/testing';
 import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import type { HealthConfig } from './health.config';
 import { ShutdownGate } from '../lifecycle/shutdown-gate';
 import { HealthAnswers } from './health-answers';
 import { HealthMonitor } from './health-monitor';
 import { HealthPeers } from './health-peers';
+import { healthConfigWith } from '../../test/support/health-config';
 
-const config = {
-  checkTimeoutMs: 100,
-  intervalMs: 1000,
-  failureIntervalMs: 500,
-  readinessBudgetMs: 800,
-  detailsIntervalMs: 30_000,
-  optionalChecks: [],
-  peers: { urls: [], timeoutMs: 300, intervalMs: 5000 },
-} as unknown as HealthConfig;
+const config = healthConfigWith();
 
 describe('HealthAnswers', () => {
   let healthy: boolean;

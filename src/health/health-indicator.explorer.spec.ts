@@ -2,21 +2,13 @@ import { Injectable, Logger, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
-import { healthConfig, HealthConfig } from './health.config';
+import { healthConfig } from './health.config';
 import { HealthIndicator } from './health-indicator.decorator';
 import { HealthIndicatorExplorer } from './health-indicator.explorer';
 import { HealthMonitor } from './health-monitor';
+import { healthConfigWith } from '../../test/support/health-config';
 
-const config: HealthConfig = {
-  checkTimeoutMs: 100,
-  intervalMs: 1000,
-  failureIntervalMs: 500,
-  readinessBudgetMs: 800,
-  detailsIntervalMs: 30_000,
-  detailsToken: undefined,
-  optionalChecks: [],
-  peers: { urls: [], dns: undefined, token: undefined, timeoutMs: 300, intervalMs: 5000 },
-};
+const config = healthConfigWith();
 
 @Injectable()
 @HealthIndicator({ name: 'upstream', required: false, timeoutMs: 300, scope: 'local' })

@@ -1,18 +1,10 @@
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import type { HealthConfig } from './health.config';
 import type { HealthCheckDefinition } from './health-check.interface';
 import { HealthMonitor, jittered } from './health-monitor';
+import type { HealthConfig } from './health.config';
+import { healthConfigWith } from '../../test/support/health-config';
 
-const config: HealthConfig = {
-  checkTimeoutMs: 100,
-  intervalMs: 1000,
-  failureIntervalMs: 500,
-  readinessBudgetMs: 800,
-  detailsIntervalMs: 30_000,
-  detailsToken: undefined,
-  optionalChecks: [],
-  peers: { urls: [], dns: undefined, token: undefined, timeoutMs: 300, intervalMs: 5000 },
-};
+const config = healthConfigWith();
 
 const up = (key: string): HealthIndicatorResult => ({ [key]: { status: 'up' } });
 const down = (key: string, message: string): HealthIndicatorResult => ({

@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import type { HealthConfig } from './health.config';
 import { HealthMonitor } from './health-monitor';
 import { HealthPeers, PEER_SAMPLE_SIZE, PeerStates, sample } from './health-peers';
+import { healthConfigWith } from '../../test/support/health-config';
 
 jest.mock('node:dns/promises', () => ({ lookup: jest.fn() }));
 const lookupMock = lookup as unknown as jest.Mock<Promise<Array<{ address: string; family: number }>>>;
@@ -10,16 +11,8 @@ const lookupMock = lookup as unknown as jest.Mock<Promise<Array<{ address: strin
 const PEERS = ['http://10.0.0.1:3000', 'http://10.0.0.2:3000', 'http://10.0.0.3:3000'];
 
 function configWith(peers: Partial<HealthConfig['peers']> = {}): HealthConfig {
-  return {
-    checkTimeoutMs: 100,
-    intervalMs: 1000,
-    failureIntervalMs: 500,
-    readinessBudgetMs: 800,
-    detailsIntervalMs: 30_000,
-    detailsToken: undefined,
-    optionalChecks: [],
-    peers: { urls: PEERS, dns: undefined, token: undefined, timeoutMs: 300, intervalMs: 5000, ...peers },
-  };
+  const config = healthConfigWith();
+  return { ...config, peers: { ...config.peers, urls: PEERS, ...peers } };
 }
 
 type PeerReply = PeerStates | 'no answer';
