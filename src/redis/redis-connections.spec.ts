@@ -94,6 +94,20 @@ describe('RedisConnections', () => {
     expect(client.connect).toHaveBeenCalledTimes(1);
   });
 
+  it('does not report the connection it closed at shutdown as lost', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const client = new FakeClient();
+    const connections = connectionsWith({ default: client }, { ...SENTINEL_CONFIG, named: {} });
+    client.becomeReady('10.0.0.1');
+    client.status = 'connecting'; // not 'ready': close() disconnects instead of sending QUIT
+
+    await connections.onApplicationShutdown();
+    // The socket's 'close' arrives after QUIT's reply, so after the "clients closed" line.
+    client.emit('close');
+
+    expect(warn).not.toHaveBeenCalled();
+  });
+
   it('describes a Sentinel client by master name, sentinels and database', () => {
     const connections = connectionsWith({ default: new FakeClient(), cache: new FakeClient() });
 

@@ -225,8 +225,9 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       link.lastFailure = { message, reason: `${message}: ${describeError(error)}` };
       this.markDown(link, link.lastFailure.reason, target);
     });
+    // From shutdown on, every close is one we asked for: not a lost connection.
     client.on('close', () => {
-      if (link.state === 'up') this.markDown(link, 'connection closed', target);
+      if (!this.closing && link.state === 'up') this.markDown(link, 'connection closed', target);
     });
     // ioredis gives a client up ('end') when its connector throws instead of retrying, e.g. a
     // Sentinel reconnect aborted while it asks a sentinel. The service heals itself: start over.
