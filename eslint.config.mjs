@@ -1,10 +1,11 @@
 // @ts-check
 import eslint from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import eslintPluginPrettierRecommended from 'eslint-plugin-prettier/recommended';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['eslint.config.mjs', 'dist/**', 'dist-bench/**', 'coverage/**'] },
   eslint.configs.recommended,
   eslintPluginPrettierRecommended,

@@ -63,6 +63,7 @@ export async function measureBoot(
     await app.stop();
     throw new Error(
       `${error instanceof Error ? error.message : String(error)}\n--- app output ---\n${app.output.tail()}`,
+      { cause: error },
     );
   }
 }

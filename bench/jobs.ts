@@ -218,7 +218,9 @@ async function startOwnStack(): Promise<{ baseUrl: string; redisUrl: string; sto
   } catch (error) {
     const output = app?.output.tail() ?? '';
     await stop();
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- app output ---\n${output}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- app output ---\n${output}`, {
+      cause: error,
+    });
   }
 }
 

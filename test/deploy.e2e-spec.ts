@@ -287,7 +287,9 @@ describe('docker-compose.yml', () => {
     } catch (error) {
       const e = error as { code?: number | string; stdout?: string; stderr?: string };
       if (e.code === 'ENOENT') {
-        throw new Error(`${composeBinary} is not installed: apt-get install docker-compose (.ci/run installs it)`);
+        throw new Error(`${composeBinary} is not installed: apt-get install docker-compose (.ci/run installs it)`, {
+          cause: error,
+        });
       }
       return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
     }
@@ -637,7 +639,7 @@ async function runCli(argv: string[], cwd: string, env: Record<string, string>):
     return { code: 0, line: stdout.trimEnd() };
   } catch (error) {
     const e = error as { code?: number | string; stdout?: string; killed?: boolean };
-    if (e.killed) throw new Error(`${argv.join(' ')} was killed after ${Date.now() - started} ms`);
+    if (e.killed) throw new Error(`${argv.join(' ')} was killed after ${Date.now() - started} ms`, { cause: error });
     return { code: typeof e.code === 'number' ? e.code : -1, line: (e.stdout ?? '').trimEnd() };
   }
 }

@@ -217,7 +217,9 @@ describe('Redis Sentinel', () => {
       // What the probes saw and what the app logged, to tell a slow failover from a stuck client.
       const seen = probes.map((p) => `${p.at} ${p.status} ${p.status === 200 ? '' : JSON.stringify(p.body)}`);
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`${reason}\n--- readiness ---\n${seen.slice(-40).join('\n')}\n--- app ---\n${app.output()}`);
+      throw new Error(`${reason}\n--- readiness ---\n${seen.slice(-40).join('\n')}\n--- app ---\n${app.output()}`, {
+        cause: error,
+      });
     } finally {
       // The watcher first: a rejected loop (a request to an app already stopped) must not leave
       // it reconnecting to stopped sentinels, which keeps jest from exiting.

@@ -215,7 +215,7 @@ export async function startApp(env: Record<string, string>, opts: StartAppOption
       signal('SIGKILL');
       await waitForExit(() => exitInfo !== undefined, `app ${pid}`);
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`${reason}\n--- app output ---\n${output()}`);
+      throw new Error(`${reason}\n--- app output ---\n${output()}`, { cause: error });
     }
   }
   return app;
@@ -269,7 +269,8 @@ export function ensureBuilt(): void {
       const lockedAt = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
       if (lockedAt !== undefined && Date.now() - lockedAt > BUILD_TIMEOUT_MS)
         rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`ensureBuilt: timed out waiting for the build lock ${lock}`);
+      if (Date.now() > deadline)
+        throw new Error(`ensureBuilt: timed out waiting for the build lock ${lock}`, { cause: error });
       blockFor(200);
     }
   }
@@ -281,6 +282,7 @@ export function ensureBuilt(): void {
     const details = error as { stdout?: Buffer; stderr?: Buffer; message: string };
     throw new Error(
       `npm run build failed: ${details.message}\n${details.stdout?.toString() ?? ''}${details.stderr?.toString() ?? ''}`,
+      { cause: error },
     );
   } finally {
     rmSync(lock, { recursive: true, force: true });

@@ -209,6 +209,7 @@ class PostgresServer implements PostgresFixture {
       const details = error as { stdout?: string; stderr?: string; message: string };
       throw new Error(
         `postgres fixture: initdb failed: ${details.message}\n${details.stdout ?? ''}${details.stderr ?? ''}`,
+        { cause: error },
       );
     }
     const hba = join(this.dataDir, 'pg_hba.conf');
