@@ -94,6 +94,22 @@ describe('RedisConnections', () => {
     expect(client.connect).toHaveBeenCalledTimes(1);
   });
 
+  it('keeps the classified and the raw reason of a failure apart, and logs each once', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const client = new FakeClient();
+    const connections = connectionsWith({ default: client }, { ...SENTINEL_CONFIG, topology: 'standalone', named: {} });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+
+    client.emit('error', refused);
+
+    expect(connections.lastFailure('default')).toEqual({
+      message: 'connection refused',
+      reason: 'connect ECONNREFUSED 127.0.0.1:6379',
+    });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][1])).toMatch(/\(connection refused: connect ECONNREFUSED 127\.0\.0\.1:6379\)/);
+  });
+
   it('does not report the connection it closed at shutdown as lost', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn');
     const client = new FakeClient();

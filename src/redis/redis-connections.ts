@@ -222,8 +222,8 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     // Without an 'error' listener ioredis would raise an unhandled error event and crash the process.
     client.on('error', (error: unknown) => {
       const message = classifyError(error);
-      link.lastFailure = { message, reason: `${message}: ${describeError(error)}` };
-      this.markDown(link, link.lastFailure.reason, target);
+      link.lastFailure = { message, reason: describeError(error) };
+      this.markDown(link, `${message}: ${link.lastFailure.reason}`, target);
     });
     // From shutdown on, every close is one we asked for: not a lost connection.
     client.on('close', () => {

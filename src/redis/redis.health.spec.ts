@@ -50,7 +50,7 @@ describe('RedisHealthIndicator', () => {
     const ping = jest.fn();
     const failure: LastFailure = {
       message: 'authentication failed',
-      reason: 'authentication failed: WRONGPASS invalid username-password pair or user is disabled.',
+      reason: 'WRONGPASS invalid username-password pair or user is disabled.',
     };
     const result = await indicatorWith({ status: 'reconnecting', ping }, failure).ping('redis', 'default', 1000);
     expect(result.redis).toEqual({ status: 'down', ...failure });
