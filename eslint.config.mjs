@@ -22,6 +22,10 @@ export default defineConfig(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    rules: {
+      // A dependency's next major removes what it deprecates now (Terminus' per-indicator timeouts, …).
+      '@typescript-eslint/no-deprecated': 'error',
+    },
   },
   {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
